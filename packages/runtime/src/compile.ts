@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LoadError, ManifestError } from './errors.js';
+import { capMemories } from './limits/memory-cap.js';
+import { type Manifest, mainModuleIndex, parseManifest } from './manifest.js';
+import { CompiledPlugin, type Plugin } from './plugin.js';
+import { type PluginOptions, resolveSettings } from './settings.js';
+import { resolveSources } from './source.js';
+
+/**
+ * Where a plug-in comes from: a manifest (Extism JSON, snake_case or camelCase), module bytes, a
+ * compiled WebAssembly.Module, a URL, or a string: an http(s) URL, a manifest as JSON text, or a
+ * file path (a `.json` file is read as a manifest, relative paths in it resolve against its folder).
+ */
+export type PluginSource = Manifest | Uint8Array | ArrayBuffer | WebAssembly.Module | URL | string;
+
+/** Load, check and compile a plug-in once; instantiate it as often as you like. */
+export async function compilePlugin(source: PluginSource, options: PluginOptions = {}): Promise<CompiledPlugin> {
+  const { manifest, baseDir } = await toManifest(source, options.baseDir);
+  const settings = resolveSettings(manifest, options);
+  const resolved = await resolveSources(manifest, baseDir === undefined ? {} : { baseDir });
+  const modules = await Promise.all(
+    resolved.map(async ({ name, bytes, module }, i) => {
+      if (module) {
+        if (settings.maxPages !== undefined) {
+          throw new ManifestError(
+            `wasm[${i}].module`,
+            'memory.maxPages needs the module bytes to cap its memory; pass bytes instead of a WebAssembly.Module',
+          );
+        }
+        return { name, module };
+      }
+      const capped = settings.maxPages === undefined ? bytes! : capMemories(bytes!, settings.maxPages);
+      try {
+        return { name, module: await WebAssembly.compile(capped) };
+      } catch (error) {
+        throw new LoadError(
+          `wasm[${i}] is not a valid WebAssembly module: ${(error as Error).message.replace(/^WebAssembly\.compile\(\): /, '')}`,
+          { cause: error },
+        );
+      }
+    }),
+  );
+  return new CompiledPlugin(settings, modules, mainModuleIndex(manifest));
+}
+
+/** Compile and instantiate in one step: the usual way to get a plug-in to call. */
+export async function createPlugin(source: PluginSource, options: PluginOptions = {}): Promise<Plugin> {
+  return (await compilePlugin(source, options)).instantiate();
+}
+
+async function toManifest(source: PluginSource, baseDir: string | undefined): Promise<{ manifest: Manifest; baseDir: string | undefined }> {
+  if (source instanceof Uint8Array) return { manifest: { wasm: [{ data: source }] }, baseDir };
+  if (source instanceof ArrayBuffer) return { manifest: { wasm: [{ data: new Uint8Array(source) }] }, baseDir };
+  if (source instanceof WebAssembly.Module) return { manifest: { wasm: [{ module: source }] }, baseDir };
+  if (source instanceof URL) {
+    if (source.protocol === 'file:') return toManifest(fileURLToPath(source), baseDir);
+    return { manifest: { wasm: [{ url: source.href }] }, baseDir };
+  }
+  if (typeof source === 'string') {
+    if (/^https?:\/\//i.test(source)) return { manifest: { wasm: [{ url: source }] }, baseDir };
+    if (source.trimStart().startsWith('{')) return { manifest: parseManifest(source), baseDir };
+    if (source.toLowerCase().endsWith('.json')) {
+      const path = resolve(baseDir ?? '.', source);
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (error) {
+        throw new LoadError(`Cannot read manifest "${path}": ${(error as Error).message}`, { cause: error });
+      }
+      return { manifest: parseManifest(text), baseDir: baseDir ?? dirname(path) };
+    }
+    return { manifest: { wasm: [{ path: source }] }, baseDir };
+  }
+  if (typeof source === 'object' && source !== null) return { manifest: parseManifest(source), baseDir };
+  throw new TypeError(`Cannot load a plug-in from ${source === null ? 'null' : typeof source}`);
+}

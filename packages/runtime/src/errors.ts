@@ -1,0 +1,167 @@
+/**
+ * Every error @tenon/runtime throws on purpose is a TenonError with a stable `code`.
+ * Callers branch on `code` (or the class), never on message text; docs/errors.md says how to solve each code.
+ */
+
+/** Stable error codes. */
+export type TenonErrorCode =
+  | 'MANIFEST_INVALID'
+  | 'LOAD_FAILED'
+  | 'HASH_MISMATCH'
+  | 'LINK_FAILED'
+  | 'FUNCTION_NOT_FOUND'
+  | 'PLUGIN_FAILED'
+  | 'PLUGIN_EXIT'
+  | 'TRAP'
+  | 'HOST_FUNCTION_FAILED'
+  | 'MEMORY_LIMIT'
+  | 'VAR_LIMIT'
+  | 'TIMEOUT'
+  | 'FUEL_EXHAUSTED'
+  | 'CAPABILITY_DENIED'
+  | 'REENTRANT_CALL'
+  | 'CLOSED'
+  | 'UNSUPPORTED';
+
+/** Options every TenonError constructor takes. */
+export interface TenonErrorOptions {
+  cause?: unknown;
+}
+
+/** The base class: a stable `code`, and a brand that survives two copies of this package. */
+export class TenonError extends Error {
+  readonly isTenonError = true;
+  readonly code: TenonErrorCode;
+
+  constructor(code: TenonErrorCode, message: string, options?: TenonErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+
+  /** The form an error travels in across a worker or the network. */
+  toJSON(): { code: TenonErrorCode; name: string; message: string } {
+    return { code: this.code, name: this.name, message: this.message };
+  }
+}
+
+/** True for any TenonError, even one thrown by another copy of this package. */
+export function isTenonError(value: unknown): value is TenonError {
+  return typeof value === 'object' && value !== null && (value as { isTenonError?: unknown }).isTenonError === true;
+}
+
+/** The manifest or options are invalid; `field` names the offending field (`wasm[0].hash`). */
+export class ManifestError extends TenonError {
+  readonly field: string;
+
+  constructor(field: string, message: string, options?: TenonErrorOptions & { code?: 'MANIFEST_INVALID' | 'HASH_MISMATCH' }) {
+    super(options?.code ?? 'MANIFEST_INVALID', `${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
+/** The module could not be read, fetched or compiled. */
+export class LoadError extends TenonError {
+  constructor(message: string, options?: TenonErrorOptions) {
+    super('LOAD_FAILED', message, options);
+  }
+}
+
+/** One import the host could not resolve. */
+export interface UnresolvedImport {
+  module: string;
+  name: string;
+  kind: WebAssembly.ImportExportKind;
+}
+
+/** Instantiation failed: `unresolved` lists every import the host does not provide. */
+export class LinkError extends TenonError {
+  readonly unresolved: readonly UnresolvedImport[];
+
+  constructor(message: string, unresolved: readonly UnresolvedImport[] = [], options?: TenonErrorOptions) {
+    super('LINK_FAILED', message, options);
+    this.unresolved = unresolved;
+  }
+}
+
+/** The plug-in has no callable export of that name (or it has the wrong signature). */
+export class FunctionNotFoundError extends TenonError {
+  readonly functionName: string;
+
+  constructor(functionName: string, message: string) {
+    super('FUNCTION_NOT_FOUND', message);
+    this.functionName = functionName;
+  }
+}
+
+/** The plug-in reported failure: a message set with `error_set`, a non-zero return code, or a WASI exit code. */
+export class PluginError extends TenonError {
+  /** The export's i32 return code, or the WASI exit code for `PLUGIN_EXIT`. */
+  readonly returnCode: number;
+  /** The plug-in's own message (from `error_set`), if it gave one. */
+  readonly pluginMessage: string | undefined;
+
+  constructor(message: string, returnCode: number, pluginMessage?: string, code: 'PLUGIN_FAILED' | 'PLUGIN_EXIT' = 'PLUGIN_FAILED') {
+    super(code, message);
+    this.returnCode = returnCode;
+    this.pluginMessage = pluginMessage;
+  }
+}
+
+/** What kind of trap stopped the plug-in. */
+export type TrapKind =
+  | 'unreachable'
+  | 'memory_out_of_bounds'
+  | 'stack_overflow'
+  | 'divide_by_zero'
+  | 'integer_overflow'
+  | 'invalid_conversion'
+  | 'table_out_of_bounds'
+  | 'indirect_call_mismatch'
+  | 'null_reference'
+  | 'unaligned_access'
+  | 'other';
+
+/** The plug-in trapped: WebAssembly stopped it (`kind` says why). The instance stays usable. */
+export class TrapError extends TenonError {
+  readonly kind: TrapKind;
+
+  constructor(kind: TrapKind, message: string, options?: TenonErrorOptions) {
+    super('TRAP', message, options);
+    this.kind = kind;
+  }
+}
+
+/** A host function threw; the original error is the `cause`. */
+export class HostFunctionError extends TenonError {
+  readonly functionName: string;
+
+  constructor(functionName: string, message: string, options?: TenonErrorOptions) {
+    super('HOST_FUNCTION_FAILED', message, options);
+    this.functionName = functionName;
+  }
+}
+
+/** A resource limit was hit: memory, vars, time or fuel. */
+export class LimitError extends TenonError {
+  constructor(code: 'MEMORY_LIMIT' | 'VAR_LIMIT' | 'TIMEOUT' | 'FUEL_EXHAUSTED', message: string, options?: TenonErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** The plug-in asked for something the host did not grant (an HTTP host, a path). */
+export class CapabilityError extends TenonError {
+  constructor(message: string, options?: TenonErrorOptions) {
+    super('CAPABILITY_DENIED', message, options);
+  }
+}
+
+/** The plug-in was used in a way its state does not allow: closed, or called re-entrantly. */
+export class StateError extends TenonError {
+  constructor(code: 'CLOSED' | 'REENTRANT_CALL' | 'UNSUPPORTED', message: string) {
+    super(code, message);
+  }
+}

@@ -1,0 +1,146 @@
+import type { Kernel } from './kernel/kernel.js';
+
+/** A WebAssembly value type; `ptr` is an i64 Extism block offset. */
+export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'ptr';
+
+/** The default namespace plug-ins import host functions from. */
+export const USER_NAMESPACE = 'extism:host/user';
+
+/**
+ * A function the host gives plug-ins. `call` gets a {@link CallContext} then the raw arguments
+ * (i64 and ptr arguments arrive as bigint, the others as number); it returns nothing, one value,
+ * or an array of values (with `results` declared, a number is accepted for an i64 result).
+ */
+export interface HostFunction {
+  /** Import module name; defaults to `extism:host/user`. */
+  readonly namespace?: string;
+  readonly name: string;
+  /** Parameter types, for documentation and checks; the plug-in's import declares the real ones. */
+  readonly params?: readonly ValueType[];
+  /** Result types; when omitted the return value goes to WebAssembly unconverted. */
+  readonly results?: readonly ValueType[];
+  readonly call: (context: CallContext, ...args: never[]) => unknown;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/**
+ * What a host function sees of the plug-in that called it: its Extism memory (blocks by offset),
+ * its vars, and the host context given to `call()`. Valid only during that host function call.
+ */
+export interface CallContext {
+  /** The value passed as `hostContext` to `call()`. */
+  readonly hostContext: unknown;
+  /** A copy of the block at `offset`, or null when `offset` is not a live block. */
+  read(offset: bigint | number): Uint8Array | null;
+  /** The block at `offset` as UTF-8 text, or null when `offset` is not a live block. */
+  text(offset: bigint | number): string | null;
+  /** The block at `offset` parsed as JSON, or null when `offset` is not a live block. */
+  json<T = unknown>(offset: bigint | number): T | null;
+  /** A new block holding `data` (bytes, or text as UTF-8); returns its offset (0 for empty data). */
+  write(data: Uint8Array | string): number;
+  /** A new block holding `value` as JSON; returns its offset. */
+  writeJson(value: unknown): number;
+  /** The length in bytes of the block at `offset` (0 if it is not a live block). */
+  length(offset: bigint | number): number;
+  /** Free the block at `offset`. */
+  free(offset: bigint | number): void;
+  /** Read a var of this plug-in instance. */
+  getVar(name: string): Uint8Array | undefined;
+  /** Set (or with undefined, delete) a var of this plug-in instance, within `maxVarBytes`. */
+  setVar(name: string, value: Uint8Array | string | undefined): void;
+}
+
+/** Host-side state a CallContext reads; owned by the plug-in instance. */
+export interface CallContextOwner {
+  readonly kernel: Kernel;
+  readonly hostContext: unknown;
+  getVar(name: string): Uint8Array | undefined;
+  setVar(name: string, value: Uint8Array | undefined): void;
+}
+
+/** Offsets come from the plug-in: anything that is not a small non-negative integer is no block. */
+function offsetOf(offset: bigint | number): number {
+  const n = Number(offset);
+  return Number.isInteger(n) && n > 0 && n < 0x1_0000_0000 ? n : 0;
+}
+
+export class KernelCallContext implements CallContext {
+  readonly #owner: CallContextOwner;
+
+  constructor(owner: CallContextOwner) {
+    this.#owner = owner;
+  }
+
+  get hostContext(): unknown {
+    return this.#owner.hostContext;
+  }
+
+  read(offset: bigint | number): Uint8Array | null {
+    return this.#owner.kernel.read(offsetOf(offset));
+  }
+
+  text(offset: bigint | number): string | null {
+    const bytes = this.read(offset);
+    return bytes === null ? null : decoder.decode(bytes);
+  }
+
+  json<T = unknown>(offset: bigint | number): T | null {
+    const text = this.text(offset);
+    return text === null ? null : (JSON.parse(text) as T);
+  }
+
+  write(data: Uint8Array | string): number {
+    const offset = this.#owner.kernel.write(typeof data === 'string' ? encoder.encode(data) : data);
+    if (offset < 0) throw new RangeError(`Extism memory is full: cannot allocate ${data.length} bytes`);
+    return offset;
+  }
+
+  writeJson(value: unknown): number {
+    return this.write(JSON.stringify(value));
+  }
+
+  length(offset: bigint | number): number {
+    return this.#owner.kernel.length(offsetOf(offset));
+  }
+
+  free(offset: bigint | number): void {
+    this.#owner.kernel.free(offsetOf(offset));
+  }
+
+  getVar(name: string): Uint8Array | undefined {
+    return this.#owner.getVar(name)?.slice();
+  }
+
+  setVar(name: string, value: Uint8Array | string | undefined): void {
+    this.#owner.setVar(name, typeof value === 'string' ? encoder.encode(value) : value);
+  }
+}
+
+/** Converts a host function's return value to what WebAssembly expects for `results`. */
+export function toWasmResults(results: readonly ValueType[] | undefined, value: unknown): unknown {
+  if (results === undefined) return value;
+  if (results.length === 0) return undefined;
+  if (results.length === 1) return toWasmValue(results[0] as ValueType, value);
+  if (!Array.isArray(value) || value.length !== results.length) {
+    throw new TypeError(`expected an array of ${results.length} results, got ${describe(value)}`);
+  }
+  return value.map((v, i) => toWasmValue(results[i] as ValueType, v));
+}
+
+function toWasmValue(type: ValueType, value: unknown): unknown {
+  if (type === 'i64' || type === 'ptr') {
+    if (typeof value === 'bigint') return value;
+    if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  } else if (typeof value === 'number') {
+    return value;
+  }
+  throw new TypeError(`expected an ${type === 'ptr' ? 'i64' : type} result, got ${describe(value)}`);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return typeof value === 'string' ? `the string "${value}"` : `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,37 @@
+/**
+ * @tenon/runtime: run Extism-ABI WebAssembly plug-ins in process, sandboxed, as plain functions.
+ *
+ *   const plugin = await createPlugin('count_vowels.wasm');
+ *   plugin.call('count_vowels', 'Hello, World!').json(); // { count: 3 }
+ */
+
+/** Compile a plug-in once (compilePlugin) and stamp out instances, or do both at once (createPlugin). */
+export { compilePlugin, createPlugin, type PluginSource } from './compile.js';
+/** Every error class, the TenonError brand guard, and the codes. */
+export {
+  CapabilityError,
+  FunctionNotFoundError,
+  HostFunctionError,
+  isTenonError,
+  LimitError,
+  LinkError,
+  LoadError,
+  ManifestError,
+  PluginError,
+  StateError,
+  TenonError,
+  type TenonErrorCode,
+  TrapError,
+  type TrapKind,
+  type UnresolvedImport,
+} from './errors.js';
+/** Host functions: what plug-ins may call back into, and the context they get. */
+export { type CallContext, type HostFunction, USER_NAMESPACE, type ValueType } from './host-functions.js';
+/** Plug-in logging. */
+export { consoleLogger, type Logger, type LogLevel } from './log.js';
+/** The manifest (Extism's format) and its validation. */
+export { type Manifest, type MemoryLimits, parseManifest, type WasmSource } from './manifest.js';
+/** A compiled plug-in, an instance, and a call's output. */
+export { type CallOptions, CompiledPlugin, Plugin, type PluginInput, PluginOutput } from './plugin.js';
+/** Options for compiling a plug-in. */
+export type { PluginOptions } from './settings.js';

@@ -1,0 +1,74 @@
+import { LinkError, type UnresolvedImport } from './errors.js';
+import { KERNEL_IMPORTS } from './kernel/kernel.js';
+
+/** A compiled module of a manifest, with the name other modules import it by. */
+export interface LinkableModule {
+  readonly name: string;
+  readonly module: WebAssembly.Module;
+}
+
+const EXTISM_ENV = 'extism:host/env';
+const WASI_MODULES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
+
+/**
+ * The order to instantiate a manifest's modules in (dependencies first), checked once at compile
+ * time. Fails with a LinkError listing every import nothing provides, and a hint for each kind.
+ */
+export function linkOrder(modules: readonly LinkableModule[], provided: ReadonlyMap<string, ReadonlySet<string>>, wasi: boolean): number[] {
+  const byName = new Map(modules.map((m, i) => [m.name, i]));
+  const unresolved: (UnresolvedImport & { importer: string })[] = [];
+  const dependencies = modules.map(() => new Set<number>());
+  modules.forEach((m, i) => {
+    for (const imp of WebAssembly.Module.imports(m.module)) {
+      const dependency = byName.get(imp.module);
+      if (dependency !== undefined && dependency !== i) {
+        const exported = WebAssembly.Module.exports(modules[dependency]!.module).some((e) => e.name === imp.name);
+        if (exported) {
+          dependencies[i]!.add(dependency);
+          continue;
+        }
+      }
+      if (imp.module === EXTISM_ENV && KERNEL_IMPORTS.includes(imp.name) && imp.kind === 'function') continue;
+      if (WASI_MODULES.has(imp.module) && wasi && imp.module === 'wasi_snapshot_preview1') continue;
+      if (provided.get(imp.module)?.has(imp.name) && imp.kind === 'function') continue;
+      unresolved.push({ module: imp.module, name: imp.name, kind: imp.kind, importer: m.name });
+    }
+  });
+  if (unresolved.length > 0) {
+    const lines = unresolved.map(
+      (u) => `  ${u.module} ${u.name} (${u.kind})${modules.length > 1 ? ` imported by "${u.importer}"` : ''}: ${hint(u, wasi)}`,
+    );
+    throw new LinkError(
+      `Cannot link the plug-in: ${unresolved.length} import${unresolved.length === 1 ? '' : 's'} not provided\n${lines.join('\n')}`,
+      unresolved.map(({ module, name, kind }) => ({ module, name, kind })),
+    );
+  }
+
+  const order: number[] = [];
+  const state = modules.map(() => 0); // 0 new, 1 visiting, 2 done
+  const visit = (i: number, path: string[]): void => {
+    if (state[i] === 2) return;
+    if (state[i] === 1) {
+      throw new LinkError(`Cannot link the plug-in: modules import each other in a cycle (${[...path, modules[i]!.name].join(' -> ')})`);
+    }
+    state[i] = 1;
+    for (const d of dependencies[i]!) visit(d, [...path, modules[i]!.name]);
+    state[i] = 2;
+    order.push(i);
+  };
+  for (let i = 0; i < modules.length; i++) visit(i, []);
+  return order;
+}
+
+function hint(u: UnresolvedImport, wasi: boolean): string {
+  if (u.module === EXTISM_ENV) return 'not part of the Extism ABI this host implements (built with a newer PDK?)';
+  if (WASI_MODULES.has(u.module)) {
+    if (u.module === 'wasi_unstable') return 'the pre-2020 WASI snapshot is not supported; rebuild for wasi_snapshot_preview1';
+    if (!wasi) return 'the plug-in uses WASI: enable it with `wasi: true` (or --wasi)';
+  }
+  if (u.module === 'env' && u.name.startsWith('extism_')) {
+    return 'the pre-1.0 Extism ABI (2023); rebuild the plug-in with a current PDK';
+  }
+  if (u.kind === 'function') return 'declare a host function with this namespace and name';
+  return `the host provides no ${u.kind} imports`;
+}

@@ -1,0 +1,503 @@
+import {
+  CapabilityError,
+  FunctionNotFoundError,
+  HostFunctionError,
+  LimitError,
+  LinkError,
+  PluginError,
+  StateError,
+  TenonError,
+  TrapError,
+} from './errors.js';
+import { type CallContextOwner, KernelCallContext, toWasmResults, USER_NAMESPACE } from './host-functions.js';
+import { Kernel, type KernelHost } from './kernel/kernel.js';
+import { linkOrder } from './link.js';
+import { LOG_LEVELS } from './log.js';
+import type { PluginSettings } from './settings.js';
+import { classifyTrap } from './trap.js';
+import { WasiSandbox, wasiExitCode } from './wasi/wasi.js';
+
+/** What a plug-in function takes: bytes, text (sent as UTF-8), or any other value (sent as JSON). */
+export type PluginInput = Uint8Array | ArrayBuffer | string | number | boolean | object | null | undefined;
+
+/** Per-call options. */
+export interface CallOptions {
+  /** A value host functions can read as `context.hostContext` during this call. */
+  hostContext?: unknown;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** What a plug-in function returned: its output bytes, with text and JSON views. */
+export class PluginOutput {
+  readonly #bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+  }
+
+  /** Output size in bytes. */
+  get length(): number {
+    return this.#bytes.length;
+  }
+
+  /** The output bytes (the caller's to keep). */
+  bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
+  /** The output decoded as UTF-8. */
+  text(): string {
+    return decoder.decode(this.#bytes);
+  }
+
+  /** The output parsed as JSON. */
+  json<T = unknown>(): T {
+    return JSON.parse(this.text()) as T;
+  }
+
+  toString(): string {
+    return this.text();
+  }
+}
+
+/**
+ * A plug-in compiled once, ready to stamp out instances: compilation, memory caps and import
+ * checks happen here, so `instantiate()` only links and runs no compiler.
+ */
+export class CompiledPlugin {
+  readonly #settings: PluginSettings;
+  readonly #modules: readonly { readonly name: string; readonly module: WebAssembly.Module }[];
+  readonly #order: readonly number[];
+  readonly #main: number;
+  readonly #functions: readonly string[];
+
+  /** @internal use compilePlugin() */
+  constructor(settings: PluginSettings, modules: readonly { name: string; module: WebAssembly.Module }[], main: number) {
+    this.#settings = settings;
+    this.#modules = modules;
+    this.#main = main;
+    const provided = new Map<string, Set<string>>();
+    for (const fn of settings.functions) {
+      const namespace = fn.namespace ?? USER_NAMESPACE;
+      if (!provided.has(namespace)) provided.set(namespace, new Set());
+      provided.get(namespace)?.add(fn.name);
+    }
+    this.#order = linkOrder(modules, provided, settings.wasi);
+    this.#functions = WebAssembly.Module.exports(this.mainModule)
+      .filter((e) => e.kind === 'function')
+      .map((e) => e.name);
+  }
+
+  /** The main module (the entry point whose exports are callable). */
+  get mainModule(): WebAssembly.Module {
+    return this.#modules[this.#main]!.module;
+  }
+
+  /** Names of the main module's exported functions. */
+  get functions(): readonly string[] {
+    return this.#functions;
+  }
+
+  /** @internal */
+  get settings(): PluginSettings {
+    return this.#settings;
+  }
+
+  /** A new, independent instance: its own memory, Extism memory and vars. */
+  instantiate(): Plugin {
+    return new Plugin(this);
+  }
+
+  /** @internal Instantiate the modules against one kernel; dependencies first. */
+  link(kernel: Kernel, hostImports: WebAssembly.Imports, wasi: WasiSandbox | undefined): WebAssembly.Instance {
+    const instances = new Map<string, WebAssembly.Instance>();
+    let main: WebAssembly.Instance | undefined;
+    for (const index of this.#order) {
+      const { name, module } = this.#modules[index]!;
+      const imports: WebAssembly.Imports = { ...hostImports, 'extism:host/env': kernel.env };
+      if (wasi) imports.wasi_snapshot_preview1 = wasi.imports;
+      for (const [other, instance] of instances) imports[other] = instance.exports;
+      let instance: WebAssembly.Instance;
+      try {
+        instance = new WebAssembly.Instance(module, imports);
+      } catch (error) {
+        throw linkFailure(error, name);
+      }
+      instances.set(name, instance);
+      if (index === this.#main) main = instance;
+    }
+    return main!;
+  }
+}
+
+function linkFailure(error: unknown, moduleName: string): TenonError {
+  if (error instanceof TenonError) return error;
+  if (error instanceof WebAssembly.LinkError) {
+    return new LinkError(`Cannot link module "${moduleName}": ${error.message.replace(/^WebAssembly\.Instance\(\): /, '')}`, [], {
+      cause: error,
+    });
+  }
+  const trap = classifyTrap(error);
+  if (trap) return new TrapError(trap.kind, `Module "${moduleName}" ${trap.description} in its start function`, { cause: error });
+  return new LinkError(`Cannot instantiate module "${moduleName}": ${String(error)}`, [], { cause: error });
+}
+
+type ExportedFunction = (...args: unknown[]) => unknown;
+
+/** The live WebAssembly side of a plug-in instance, rebuilt after a trap or a `_start` call. */
+interface Live {
+  readonly kernel: Kernel;
+  readonly exports: WebAssembly.Exports;
+  readonly memory: WebAssembly.Memory | undefined;
+  readonly functions: Map<string, ExportedFunction>;
+  initialized: boolean;
+}
+
+/**
+ * One plug-in instance. `call()` is synchronous and runs on the calling thread. Not re-entrant:
+ * a host function that calls back into the same instance fails with REENTRANT_CALL.
+ */
+export class Plugin implements CallContextOwner {
+  readonly #compiled: CompiledPlugin;
+  readonly #settings: PluginSettings;
+  readonly #vars = new Map<string, Uint8Array>();
+  #varBytes = 0;
+  readonly #context: KernelCallContext;
+  #live: Live | undefined;
+  #calling = false;
+  #closed = false;
+  #hostContext: unknown;
+  /** The first error a host-side import raised during the current call; it wins over the trap it causes. */
+  #abort: TenonError | undefined;
+
+  /** @internal use CompiledPlugin.instantiate() or createPlugin() */
+  constructor(compiled: CompiledPlugin) {
+    this.#compiled = compiled;
+    this.#settings = compiled.settings;
+    this.#context = new KernelCallContext(this);
+    this.#live = this.#build();
+  }
+
+  /** @internal */
+  get kernel(): Kernel {
+    return this.#liveOrBuild().kernel;
+  }
+
+  /** @internal */
+  get hostContext(): unknown {
+    return this.#hostContext;
+  }
+
+  /** The compiled plug-in this instance came from. */
+  get compiled(): CompiledPlugin {
+    return this.#compiled;
+  }
+
+  /** True when `name` is an exported function of the main module. */
+  functionExists(name: string): boolean {
+    return this.#compiled.functions.includes(name);
+  }
+
+  /**
+   * Call the exported function `name` with `input`; returns its output. Throws PluginError when
+   * the plug-in reports an error, TrapError when it traps, HostFunctionError when a host function
+   * throws, LimitError when a limit is hit.
+   */
+  call(name: string, input?: PluginInput, options?: CallOptions): PluginOutput {
+    if (this.#closed) throw new StateError('CLOSED', `Cannot call "${name}": the plug-in is closed`);
+    if (this.#calling)
+      throw new StateError('REENTRANT_CALL', `Cannot call "${name}": the plug-in is already in a call (plug-ins are not re-entrant)`);
+    const live = this.#liveOrBuild();
+    const fn = this.#function(live, name);
+    this.#calling = true;
+    this.#hostContext = options?.hostContext;
+    this.#abort = undefined;
+    try {
+      if (!live.initialized) this.#initialize(live, name);
+      this.#writeInput(live.kernel, name, input);
+      let rc: number;
+      try {
+        rc = resultCode(fn());
+      } catch (error) {
+        const exit = wasiExitCode(error);
+        if (exit === undefined || this.#abort) throw error;
+        this.#live = undefined; // a WASI command exited: it is one-shot
+        if (exit !== 0) throw new PluginError(`Plug-in function "${name}" exited with code ${exit}`, exit, undefined, 'PLUGIN_EXIT');
+        rc = 0;
+      }
+      if (name === '_start') this.#live = undefined;
+      return this.#finish(live.kernel, name, rc);
+    } catch (error) {
+      throw this.#failure(error, name);
+    } finally {
+      this.#calling = false;
+      this.#hostContext = undefined;
+    }
+  }
+
+  /** Forget every Extism memory block (the next call starts from an empty heap anyway). */
+  reset(): void {
+    this.#live?.kernel.exports.host_begin(0);
+  }
+
+  /** Read a var of this instance. */
+  getVar(name: string): Uint8Array | undefined {
+    return this.#vars.get(name);
+  }
+
+  /** Set (or with undefined, delete) a var, within `memory.maxVarBytes`. */
+  setVar(name: string, value: Uint8Array | undefined): void {
+    const old = this.#vars.get(name);
+    const oldSize = old === undefined ? 0 : encoder.encode(name).length + old.length;
+    if (value === undefined) {
+      this.#vars.delete(name);
+      this.#varBytes -= oldSize;
+      return;
+    }
+    const limit = this.#settings.maxVarBytes;
+    if (limit === 0) throw new LimitError('VAR_LIMIT', `Cannot set var "${name}": vars are disabled (memory.maxVarBytes is 0)`);
+    const size = encoder.encode(name).length + value.length;
+    const total = this.#varBytes - oldSize + size;
+    if (total > limit) {
+      throw new LimitError('VAR_LIMIT', `Cannot set var "${name}": vars would take ${total} bytes, above memory.maxVarBytes ${limit}`);
+    }
+    this.#vars.set(name, value.slice());
+    this.#varBytes = total;
+  }
+
+  /** Release the instance; later calls fail with CLOSED. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#live = undefined;
+    this.#vars.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #liveOrBuild(): Live {
+    this.#live ??= this.#build();
+    return this.#live;
+  }
+
+  #build(): Live {
+    const settings = this.#settings;
+    const kernel: Kernel = new Kernel(this.#kernelHost(), settings.maxPages === undefined ? undefined : settings.maxPages + 1);
+    kernel.exports.host_set_log_level(settings.logLevelNumber);
+    const logger = settings.logger;
+    const wasi = settings.wasi
+      ? new WasiSandbox(
+          (line) => logger.info(line),
+          (line) => logger.error(line),
+        )
+      : undefined;
+    const instance = this.#compiled.link(kernel, this.#hostImports(), wasi);
+    const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
+    if (wasi) {
+      if (!memory) throw new LinkError('Cannot use WASI: the plug-in does not export its memory as "memory"');
+      wasi.bind(memory);
+    }
+    return { kernel, exports: instance.exports, memory, functions: new Map(), initialized: false };
+  }
+
+  #function(live: Live, name: string): ExportedFunction {
+    let fn = live.functions.get(name);
+    if (fn) return fn;
+    const exported = live.exports[name];
+    if (typeof exported !== 'function') {
+      const available = this.#compiled.functions.filter((f) => !f.startsWith('_') && !f.startsWith('__')).slice(0, 12);
+      throw new FunctionNotFoundError(
+        name,
+        `Plug-in has no exported function "${name}"${available.length ? ` (it exports ${available.map((f) => `"${f}"`).join(', ')})` : ''}`,
+      );
+    }
+    fn = exported as ExportedFunction;
+    if (fn.length !== 0) {
+      throw new FunctionNotFoundError(
+        name,
+        `Plug-in function "${name}" takes ${fn.length} parameters; plug-in functions take none and return an i32`,
+      );
+    }
+    live.functions.set(name, fn);
+    return fn;
+  }
+
+  /** Guest runtime start-up, once per instance (Extism's order: hs_init, else ctors, else _initialize). */
+  #initialize(live: Live, name: string): void {
+    const call = (init: string, ...args: number[]): void => {
+      const fn = live.exports[init];
+      if (typeof fn === 'function') (fn as ExportedFunction)(...args);
+    };
+    live.initialized = true;
+    if (name === '_start' || name === '_initialize') return;
+    if (typeof live.exports.hs_init === 'function') {
+      call('_initialize');
+      call('hs_init', 0, 0);
+    } else if (typeof live.exports.__wasm_call_ctors === 'function') {
+      call('__wasm_call_ctors');
+    } else {
+      call('_initialize');
+    }
+  }
+
+  #writeInput(kernel: Kernel, name: string, input: PluginInput): void {
+    const fits = typeof input === 'string' ? kernel.beginText(input) : kernel.begin(toBytes(input));
+    if (!fits) {
+      const size = typeof input === 'string' ? Buffer.byteLength(input) : toBytes(input).length;
+      throw new LimitError(
+        'MEMORY_LIMIT',
+        `Cannot call "${name}": an input of ${size} bytes does not fit in Extism memory (memory.maxPages ${this.#settings.maxPages})`,
+      );
+    }
+  }
+
+  #finish(kernel: Kernel, name: string, rc: number): PluginOutput {
+    if (this.#abort) throw this.#abort;
+    const errorOffset = kernel.exports.host_error();
+    if (errorOffset !== 0) {
+      const message = kernel.readText(errorOffset) ?? '';
+      throw new PluginError(`Plug-in function "${name}" failed: ${message}`, rc, message);
+    }
+    if (rc !== 0) throw new PluginError(`Plug-in function "${name}" returned non-zero code ${rc}`, rc);
+    const offset = kernel.exports.host_output();
+    if (offset < 0) {
+      throw new PluginError(`Plug-in function "${name}" set an output range outside its memory`, rc);
+    }
+    if (offset === 0) return new PluginOutput(new Uint8Array(0));
+    const length = kernel.exports.host_output_length() >>> 0;
+    return new PluginOutput(kernel.u8.slice(offset, offset + length));
+  }
+
+  #failure(error: unknown, name: string): unknown {
+    // A trap or exit leaves the guest's own state (stack pointer, allocator) mid-flight: rebuild.
+    const abort = this.#abort;
+    this.#abort = undefined;
+    if (abort) {
+      this.#live = undefined;
+      return abort;
+    }
+    if (error instanceof TenonError) return error;
+    const trap = classifyTrap(error);
+    if (trap) {
+      this.#live = undefined;
+      return new TrapError(trap.kind, `Plug-in function "${name}" ${trap.description}`, { cause: error });
+    }
+    this.#live = undefined;
+    return new TrapError('other', `Plug-in function "${name}" failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+
+  /** Record an error raised by the host side of an import, and unwind the plug-in with it. */
+  #raise(error: TenonError): never {
+    this.#abort ??= error;
+    throw error;
+  }
+
+  #hostImports(): WebAssembly.Imports {
+    const imports: Record<string, Record<string, (...args: never[]) => unknown>> = {};
+    for (const fn of this.#settings.functions) {
+      const namespace = fn.namespace ?? USER_NAMESPACE;
+      imports[namespace] ??= {};
+      const context = this.#context;
+      const label = `${namespace} ${fn.name}`;
+      imports[namespace][fn.name] = (...args: never[]) => {
+        let value: unknown;
+        try {
+          value = fn.call(context, ...args);
+          if (value instanceof Promise) {
+            value.catch(() => {});
+            throw new TypeError('it returned a Promise; host functions called in-thread must be synchronous');
+          }
+          return toWasmResults(fn.results, value);
+        } catch (error) {
+          if (error instanceof TenonError && error === this.#abort) throw error;
+          const reason = error instanceof Error ? error.message : String(error);
+          return this.#raise(new HostFunctionError(fn.name, `Host function "${label}" failed: ${reason}`, { cause: error }));
+        }
+      };
+    }
+    return imports;
+  }
+
+  #kernelHost(): KernelHost {
+    const kernel = (): Kernel => this.#live!.kernel;
+    const settings = this.#settings;
+    const text = (offset: number, what: string): string => {
+      const value = kernel().readText(offset);
+      if (value === null) this.#raise(new PluginError(`Plug-in passed an invalid ${what} offset to the host`, -1));
+      kernel().free(offset);
+      return value;
+    };
+    const block = (bytes: Uint8Array | undefined, what: string): number => {
+      if (bytes === undefined || bytes.length === 0) return 0;
+      const offset = kernel().write(bytes);
+      if (offset < 0)
+        this.#raise(new LimitError('MEMORY_LIMIT', `Extism memory is full: cannot return a ${what} of ${bytes.length} bytes`));
+      return offset;
+    };
+    return {
+      config_get: (key) => {
+        const value = settings.config.get(text(key, 'config key'));
+        return value ? block(encoder.encode(value), 'config value') : 0;
+      },
+      var_get: (key) => block(this.#vars.get(text(key, 'var key')), 'var'),
+      var_set: (key, value) => {
+        const name = text(key, 'var key');
+        if (value === 0) return this.setVar(name, undefined);
+        const bytes = kernel().read(value);
+        if (bytes === null) this.#raise(new PluginError(`Plug-in passed an invalid block for var "${name}"`, -1));
+        kernel().free(value);
+        try {
+          this.setVar(name, bytes);
+        } catch (error) {
+          if (error instanceof TenonError) this.#raise(error);
+          throw error;
+        }
+      },
+      log: (level, message) => {
+        const line = kernel().readText(message);
+        kernel().free(message);
+        if (line !== null) settings.logger[LOG_LEVELS[level] ?? 'info'](line);
+      },
+      http_request: (request) => {
+        const req = kernel().readText(request);
+        let host = '(unparseable request)';
+        try {
+          host = new URL((JSON.parse(req ?? '') as { url?: string }).url ?? '').hostname;
+        } catch {
+          // reported below with the placeholder
+        }
+        return this.#raise(
+          settings.allowedHosts.length === 0
+            ? new CapabilityError(`Plug-in may not make HTTP requests: "${host}" is not in allowedHosts (none are allowed)`)
+            : new StateError(
+                'UNSUPPORTED',
+                `Plug-in asked for an HTTP request to "${host}": HTTP from plug-ins is not available in this version`,
+              ),
+        );
+      },
+      http_headers: () => 0,
+    };
+  }
+}
+
+function resultCode(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'number') return value;
+  throw new TypeError(`the function returned ${typeof value}; plug-in functions return an i32 or nothing`);
+}
+
+function toBytes(input: PluginInput): Uint8Array {
+  if (input === undefined) return EMPTY;
+  if (input instanceof Uint8Array) return input;
+  if (typeof input === 'string') return encoder.encode(input);
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  return encoder.encode(JSON.stringify(input));
+}
+
+const EMPTY = new Uint8Array(0);

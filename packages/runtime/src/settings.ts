@@ -1,0 +1,92 @@
+import { ManifestError, StateError } from './errors.js';
+import type { HostFunction, ValueType } from './host-functions.js';
+import { consoleLogger, type Logger, type LogLevel, logLevelNumber } from './log.js';
+import type { Manifest, MemoryLimits } from './manifest.js';
+
+/** Options for compilePlugin() and createPlugin(); they override the manifest's fields. */
+export interface PluginOptions {
+  /** Give the plug-in WASI preview 1 (sandboxed: no files, no environment). Default false. */
+  wasi?: boolean;
+  /** Config values the plug-in reads with `config_get`, merged over the manifest's. */
+  config?: Record<string, string>;
+  /** Host functions the plug-in may import. */
+  functions?: readonly HostFunction[];
+  /** Where plug-in logs and WASI stdout/stderr go. Default: the console. */
+  logger?: Logger;
+  /** The lowest level passed to the logger. Default 'info'. */
+  logLevel?: LogLevel;
+  /** Memory limits, overriding the manifest's `memory`. */
+  memory?: MemoryLimits;
+  /** HTTP hosts the plug-in may reach (globs on the host name), overriding the manifest's. */
+  allowedHosts?: readonly string[];
+  /** Directory mappings, overriding the manifest's. Not available yet: must be empty. */
+  allowedPaths?: Record<string, string>;
+  /** Wall-clock limit per call in milliseconds. Not available yet: must be unset. */
+  timeoutMs?: number | null;
+  /** Directory that relative `path` sources resolve against. Default: the current directory. */
+  baseDir?: string;
+}
+
+/** Everything an instance needs, resolved once at compile time. */
+export interface PluginSettings {
+  readonly wasi: boolean;
+  readonly config: ReadonlyMap<string, string>;
+  readonly functions: readonly HostFunction[];
+  readonly logger: Logger;
+  readonly logLevelNumber: number;
+  /** Growth budget per memory in 64 KiB pages; undefined means unlimited. */
+  readonly maxPages: number | undefined;
+  readonly maxVarBytes: number;
+  readonly maxHttpResponseBytes: number;
+  readonly allowedHosts: readonly string[];
+}
+
+const MIB = 1024 * 1024;
+const VALUE_TYPES: ReadonlySet<string> = new Set<ValueType>(['i32', 'i64', 'f32', 'f64', 'ptr']);
+
+/** Merge the manifest and the options, validating the options' shapes. */
+export function resolveSettings(manifest: Manifest, options: PluginOptions): PluginSettings {
+  const memory = { ...manifest.memory, ...options.memory };
+  const timeoutMs = options.timeoutMs !== undefined ? options.timeoutMs : manifest.timeoutMs;
+  if (timeoutMs !== undefined && timeoutMs !== null) {
+    throw new StateError(
+      'UNSUPPORTED',
+      `timeoutMs (${timeoutMs}) is not enforced by this version of Tenon; remove it rather than run without it`,
+    );
+  }
+  const allowedPaths = options.allowedPaths ?? manifest.allowedPaths ?? {};
+  if (Object.keys(allowedPaths).length > 0) {
+    throw new StateError('UNSUPPORTED', 'allowedPaths is not available in this version of Tenon: plug-ins get no file system');
+  }
+  const functions = options.functions ?? [];
+  for (const [i, fn] of functions.entries()) checkHostFunction(fn, i);
+  const config = new Map<string, unknown>(Object.entries({ ...manifest.config, ...options.config }));
+  for (const [key, value] of config) {
+    if (typeof value !== 'string') throw new ManifestError(`config.${key}`, `must be a string, got ${typeof value}`);
+  }
+  return {
+    wasi: options.wasi ?? false,
+    config: config as Map<string, string>,
+    functions,
+    logger: options.logger ?? consoleLogger,
+    logLevelNumber: logLevelNumber(options.logLevel ?? 'info'),
+    maxPages: memory.maxPages,
+    maxVarBytes: memory.maxVarBytes ?? MIB,
+    maxHttpResponseBytes: memory.maxHttpResponseBytes ?? 50 * MIB,
+    allowedHosts: options.allowedHosts ?? manifest.allowedHosts ?? [],
+  };
+}
+
+function checkHostFunction(fn: HostFunction, index: number): void {
+  const where = `functions[${index}]`;
+  if (typeof fn !== 'object' || fn === null) throw new TypeError(`${where} must be a host function object`);
+  if (typeof fn.name !== 'string' || fn.name === '') throw new TypeError(`${where}.name must be a non-empty string`);
+  if (typeof fn.call !== 'function') throw new TypeError(`${where}.call must be a function (host function "${fn.name}")`);
+  for (const key of ['params', 'results'] as const) {
+    const types = fn[key];
+    if (types === undefined) continue;
+    if (!Array.isArray(types) || !types.every((t) => VALUE_TYPES.has(t))) {
+      throw new TypeError(`${where}.${key} must be an array of 'i32' | 'i64' | 'f32' | 'f64' | 'ptr' (host function "${fn.name}")`);
+    }
+  }
+}
