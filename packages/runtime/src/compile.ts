@@ -33,7 +33,7 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
       }
       const capped = settings.maxPages === undefined ? bytes! : capMemories(bytes!, settings.maxPages);
       try {
-        return { name, module: await WebAssembly.compile(capped) };
+        return { name, module: await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>) };
       } catch (error) {
         throw new LoadError(
           `wasm[${i}] is not a valid WebAssembly module: ${(error as Error).message.replace(/^WebAssembly\.compile\(\): /, '')}`,

@@ -1,0 +1,246 @@
+/**
+ * ABI benchmark: Tenon against @extism/extism 2.0.0-rc13 and 1.0.3 on the same plug-ins, with the
+ * raw WebAssembly floor (the same counting loop run on data already in the module's memory).
+ *
+ *   npm run bench                       # our own test plug-ins
+ *   TENON_BENCH_RUST=path/code.wasm npm run bench   # also a Rust-PDK count-vowels plug-in
+ *
+ * Prints medians of several rounds, measured side by side in one process, and the ratios.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import extism2 from '@extism/extism';
+import extism1 from 'extism-1';
+import { compilePlugin, type HostFunction, type Plugin } from '../packages/runtime/src/index.js';
+
+const fixtures = new URL('../packages/runtime/test/fixtures/build/', import.meta.url);
+const wasm = (name: string): Uint8Array => readFileSync(new URL(name, fixtures));
+
+type Timed = () => unknown;
+type TimedAsync = () => Promise<unknown>;
+
+const ROUNDS = 7;
+
+/** Median ns per operation over ROUNDS rounds of enough iterations to take ~100 ms each. */
+function measure(fn: Timed): number {
+  let n = 1;
+  for (;;) {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) fn();
+    if (performance.now() - t > 20) break;
+    n *= 2;
+  }
+  n = Math.max(1, Math.round(n * 5));
+  const rounds: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) fn();
+    rounds.push(((performance.now() - t) * 1e6) / n);
+  }
+  return median(rounds);
+}
+
+async function measureAsync(fn: TimedAsync): Promise<number> {
+  let n = 1;
+  for (;;) {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await fn();
+    if (performance.now() - t > 20) break;
+    n *= 2;
+  }
+  n = Math.max(1, Math.round(n * 5));
+  const rounds: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await fn();
+    rounds.push(((performance.now() - t) * 1e6) / n);
+  }
+  return median(rounds);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function format(ns: number | undefined): string {
+  if (ns === undefined) return 'n/a';
+  if (ns < 1_000) return `${ns.toFixed(0)} ns`;
+  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(1)} µs`;
+  return `${(ns / 1_000_000).toFixed(2)} ms`;
+}
+
+function ratio(other: number | undefined, ours: number): string {
+  return other === undefined ? '' : `${(other / ours).toFixed(1)}×`;
+}
+
+interface Row {
+  name: string;
+  tenon: number;
+  raw?: number;
+  rc13?: number;
+  v1?: number;
+}
+
+const rows: Row[] = [];
+
+function report(row: Row): void {
+  rows.push(row);
+  const parts = [
+    row.name.padEnd(40),
+    `tenon ${format(row.tenon).padStart(9)}`,
+    row.raw === undefined
+      ? ''
+      : `raw ${format(row.raw).padStart(8)} (tenon/raw ${(row.tenon / row.raw).toFixed(2)}, +${format(row.tenon - row.raw)})`,
+    `rc13 ${format(row.rc13).padStart(9)} ${ratio(row.rc13, row.tenon).padStart(7)}`,
+    `1.0.3 ${format(row.v1).padStart(9)} ${ratio(row.v1, row.tenon).padStart(7)}`,
+  ];
+  console.log(parts.filter(Boolean).join('  '));
+}
+
+type ExtismPlugin = { call(name: string, input?: string | Uint8Array): Promise<unknown>; close(): Promise<void> };
+type ExtismCreate = (manifest: unknown, options?: unknown) => Promise<ExtismPlugin>;
+
+async function extismPlugin(
+  create: ExtismCreate,
+  bytes: Uint8Array,
+  options: Record<string, unknown> = {},
+): Promise<ExtismPlugin | undefined> {
+  try {
+    return await create({ wasm: [{ data: bytes }] }, { useWasi: false, ...options });
+  } catch {
+    return undefined;
+  }
+}
+
+async function extismTime(plugin: ExtismPlugin | undefined, name: string, input: string | Uint8Array): Promise<number | undefined> {
+  if (!plugin) return undefined;
+  try {
+    await plugin.call(name, input);
+    return await measureAsync(() => plugin.call(name, input));
+  } catch {
+    return undefined; // this host cannot run the case (e.g. an out-of-range read throws)
+  }
+}
+
+const text11 = 'Hello World';
+const text64k = 'The quick brown fox jumps over the lazy dog. '.repeat(1457).slice(0, 65536);
+
+async function countVowels(label: string, bytes: Uint8Array, fn: string, withRaw: boolean): Promise<void> {
+  const tenon = (await compilePlugin(bytes, { logLevel: 'off' })).instantiate();
+  const rc13 = await extismPlugin(extism2 as unknown as ExtismCreate, bytes);
+  const v1 = await extismPlugin(extism1 as unknown as ExtismCreate, bytes);
+  for (const [size, text] of [
+    ['11 B', text11],
+    ['64 KiB', text64k],
+  ] as const) {
+    const row: Row = { name: `(${size === '11 B' ? 'a' : 'b'}) ${label}, ${size}`, tenon: measure(() => tenon.call(fn, text)) };
+    if (withRaw) row.raw = rawCount(bytes, text);
+    const rc = await extismTime(rc13, fn, text);
+    const one = await extismTime(v1, fn, text);
+    if (rc !== undefined) row.rc13 = rc;
+    if (one !== undefined) row.v1 = one;
+    report(row);
+  }
+  tenon.close();
+  await rc13?.close();
+  await v1?.close();
+}
+
+/** The floor: the fixture's own counting loop over bytes already in its memory, no ABI at all. */
+function rawCount(bytes: Uint8Array, text: string): number {
+  const stub = new Proxy({}, { get: () => () => 0n });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { 'extism:host/env': stub });
+  const memory = instance.exports.memory as WebAssembly.Memory;
+  const raw = instance.exports.count_vowels_raw as (ptr: number, len: number) => number;
+  const data = new TextEncoder().encode(text);
+  if (memory.buffer.byteLength < 1024 + data.length) memory.grow(Math.ceil((1024 + data.length) / 65536));
+  new Uint8Array(memory.buffer).set(data, 1024);
+  return measure(() => raw(1024, data.length));
+}
+
+async function echo(): Promise<void> {
+  const bytes = wasm('echo.wasm');
+  const tenon = (await compilePlugin(bytes, { logLevel: 'off' })).instantiate();
+  const rc13 = await extismPlugin(extism2 as unknown as ExtismCreate, bytes);
+  const v1 = await extismPlugin(extism1 as unknown as ExtismCreate, bytes);
+  for (const [label, fn, size] of [
+    ['(c) echo 1 KiB (u64 chunks)', 'echo', 1024],
+    ['(c) echo 1 MiB (u64 chunks)', 'echo', 1024 * 1024],
+    ['(c) echo 1 KiB (byte by byte)', 'echo_bytewise', 1024],
+    ['(c) echo 1 MiB (byte by byte)', 'echo_bytewise', 1024 * 1024],
+  ] as const) {
+    const input = new Uint8Array(size).map((_, i) => 32 + (i % 90));
+    const row: Row = { name: label, tenon: measure(() => tenon.call(fn, input)) };
+    const rc = await extismTime(rc13, fn, input);
+    const one = await extismTime(v1, fn, input);
+    if (rc !== undefined) row.rc13 = rc;
+    if (one !== undefined) row.v1 = one;
+    report(row);
+  }
+  tenon.close();
+  await rc13?.close();
+  await v1?.close();
+}
+
+async function hostFunction(): Promise<void> {
+  const bytes = wasm('host_call.wasm');
+  const upper = (input: Uint8Array): Uint8Array => input.map((b) => (b >= 97 && b <= 122 ? b - 32 : b));
+  const reflect: HostFunction = {
+    name: 'reflect',
+    params: ['i64'],
+    results: ['i64'],
+    call: (context, offset: bigint) => context.write(upper(context.read(offset) ?? new Uint8Array(0))),
+  };
+  const add: HostFunction = { name: 'add_i64', params: ['i64', 'i64'], results: ['i64'], call: (_c, a: bigint, b: bigint) => a + b };
+  const tenon = (await compilePlugin(bytes, { functions: [reflect, add], logLevel: 'off' })).instantiate();
+  const extismFunctions = {
+    'extism:host/user': {
+      reflect: (cx: { read(p: bigint): { bytes(): Uint8Array } | null; store(b: Uint8Array): bigint }, p: bigint) =>
+        cx.store(upper(cx.read(p)?.bytes() ?? new Uint8Array(0))),
+      add_i64: (_cx: unknown, a: bigint, b: bigint) => a + b,
+    },
+  };
+  const rc13 = await extismPlugin(extism2 as unknown as ExtismCreate, bytes, { functions: extismFunctions });
+  const v1 = await extismPlugin(extism1 as unknown as ExtismCreate, bytes, { functions: extismFunctions });
+  const input = new Uint8Array(1024).map((_, i) => 97 + (i % 26));
+  const row: Row = { name: '(d) host function round trip, 1 KiB', tenon: measure(() => tenon.call('reflect', input)) };
+  const rc = await extismTime(rc13, 'reflect', input);
+  const one = await extismTime(v1, 'reflect', input);
+  if (rc !== undefined) row.rc13 = rc;
+  if (one !== undefined) row.v1 = one;
+  report(row);
+  tenon.close();
+  await rc13?.close();
+  await v1?.close();
+}
+
+async function instantiate(label: string, bytes: Uint8Array): Promise<void> {
+  const compiled = await compilePlugin(bytes, { logLevel: 'off' });
+  const module = new WebAssembly.Module(bytes);
+  const row: Row = { name: `(e) new instance, ${label}`, tenon: measure(() => compiled.instantiate().close()) };
+  for (const [key, create] of [
+    ['rc13', extism2],
+    ['v1', extism1],
+  ] as const) {
+    try {
+      const once = async (): Promise<void> => {
+        const p = await (create as unknown as ExtismCreate)({ wasm: [{ module }] }, { useWasi: false });
+        await p.close();
+      };
+      await once();
+      row[key] = await measureAsync(once);
+    } catch {
+      // this host cannot build from a compiled module
+    }
+  }
+  report(row);
+}
+
+console.log(`Tenon ABI benchmark: Node ${process.version}, medians of ${ROUNDS} rounds; ratios are other host / Tenon\n`);
+await countVowels('count vowels (our WAT)', wasm('count_vowels.wasm'), 'count_vowels', true);
+const rust = process.env.TENON_BENCH_RUST;
+if (rust && existsSync(rust)) await countVowels('count vowels (Rust PDK)', readFileSync(rust), 'count_vowels', false);
+await echo();
+await hostFunction();
+await instantiate('count vowels (our WAT)', wasm('count_vowels.wasm'));
+if (rust && existsSync(rust)) await instantiate('count vowels (Rust PDK)', readFileSync(rust));

@@ -1,0 +1,131 @@
+import { createPlugin, isTenonError, type Logger, type LogLevel, type Plugin, type PluginOptions } from '@tenon/runtime';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
+import type { Io } from './main.js';
+
+interface CallFlags {
+  input?: string;
+  stdin?: boolean;
+  config: Record<string, string>;
+  wasi?: boolean;
+  memoryMax?: number;
+  logLevel: LogLevel;
+  loop: number;
+  timeout?: number;
+  fuel?: number;
+  allowHost: string[];
+  allowPath: string[];
+}
+
+/** Flags the parser accepts now and later work wires; refused until then rather than ignored. */
+const NOT_YET: readonly (readonly [keyof CallFlags, string])[] = [
+  ['timeout', '--timeout'],
+  ['fuel', '--fuel'],
+  ['allowHost', '--allow-host'],
+  ['allowPath', '--allow-path'],
+];
+
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'off'];
+
+/** `tenon call`: load a plug-in, call one function, print its output. */
+export function callCommand(io: Io, exit: (status: number) => void): Command {
+  return new Command('call')
+    .description('Call a function of a plug-in and write its output to stdout')
+    .argument('<plugin>', 'a .wasm module or a .json manifest (Extism format)')
+    .argument('<function>', 'the exported function to call')
+    .option('-i, --input <text>', 'input passed to the function')
+    .option('--stdin', 'read the input from standard input')
+    .option('-c, --config <key=value>', 'a config value (repeatable)', keyValue, {})
+    .option('--wasi', 'give the plug-in WASI preview 1 (sandboxed: no files, no environment)')
+    .option('--memory-max <pages>', 'pages of 64 KiB each memory may grow by', positiveInteger)
+    .addOption(new Option('--log-level <level>', 'lowest plug-in log level shown on stderr').choices(LOG_LEVELS).default('info'))
+    .option('--loop <n>', 'call n times on one instance; print the last output and timings', positiveInteger, 1)
+    .option('--timeout <ms>', 'wall-clock limit per call (not available yet)', positiveInteger)
+    .option('--fuel <n>', 'instruction budget per call (not available yet)', positiveInteger)
+    .option('--allow-host <host>', 'a host name glob the plug-in may reach over HTTP (repeatable; not available yet)', collect, [])
+    .option('--allow-path <host:guest>', 'map a host directory into the guest (repeatable; not available yet)', collect, [])
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => io.stdout.write(t), writeErr: (t) => io.stderr.write(t) })
+    .action(async (source: string, name: string, flags: CallFlags) => {
+      exit(await runCall(source, name, flags, io));
+    });
+}
+
+async function runCall(source: string, name: string, flags: CallFlags, io: Io): Promise<number> {
+  for (const [key, flag] of NOT_YET) {
+    const value = flags[key];
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
+      io.stderr.write(`tenon: ${flag} is not available yet in this version of tenon\n`);
+      return EXIT.usage;
+    }
+  }
+  if (flags.input !== undefined && flags.stdin) {
+    io.stderr.write('tenon: give the input with --input or --stdin, not both\n');
+    return EXIT.usage;
+  }
+  const input = flags.stdin ? await readAll(io.stdin) : (flags.input ?? '');
+
+  const options: PluginOptions = {
+    config: flags.config,
+    logLevel: flags.logLevel,
+    logger: stderrLogger(io),
+    ...(flags.wasi && { wasi: true }),
+    ...(flags.memoryMax !== undefined && { memory: { maxPages: flags.memoryMax } }),
+  };
+  let plugin: Plugin | undefined;
+  try {
+    plugin = await createPlugin(source, options);
+    if (flags.loop === 1) {
+      io.stdout.write(plugin.call(name, input).bytes());
+      return EXIT.ok;
+    }
+    const micros: number[] = [];
+    let output: Uint8Array = new Uint8Array(0);
+    for (let i = 0; i < flags.loop; i++) {
+      const start = process.hrtime.bigint();
+      output = plugin.call(name, input).bytes();
+      micros.push(Number(process.hrtime.bigint() - start) / 1000);
+    }
+    io.stdout.write(output);
+    micros.sort((a, b) => a - b);
+    const at = (q: number): string => (micros[Math.min(micros.length - 1, Math.floor(q * micros.length))] ?? 0).toFixed(2);
+    io.stderr.write(`tenon: ${flags.loop} calls, median ${at(0.5)} µs, p99 ${at(0.99)} µs per call\n`);
+    return EXIT.ok;
+  } catch (error) {
+    if (!isTenonError(error)) throw error;
+    io.stderr.write(`tenon: ${error.code}: ${error.message}\n`);
+    return exitCodeFor(error.code);
+  } finally {
+    plugin?.close();
+  }
+}
+
+function stderrLogger(io: Io): Logger {
+  const line = (level: string) => (message: string) => {
+    io.stderr.write(`[${level}] ${message}${message.endsWith('\n') ? '' : '\n'}`);
+  };
+  return { trace: line('trace'), debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+function keyValue(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE, got "${value}"`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,267 @@
+import { ManifestError } from './errors.js';
+
+/** One module of a plug-in: exactly one of `data`, `path`, `url` or `module`. */
+export interface WasmSource {
+  /** The module's bytes, or base64 text of them. */
+  data?: Uint8Array | string;
+  /** A file path (relative to the manifest's folder when loaded from a file). */
+  path?: string;
+  /** An http(s) URL to fetch the module from. */
+  url?: string;
+  /** Request headers for `url`. */
+  headers?: Record<string, string>;
+  /** Request method for `url` (default GET). */
+  method?: string;
+  /** An already compiled module (then `hash` cannot be checked). */
+  module?: WebAssembly.Module;
+  /** The name other modules of the manifest import this one by; the entry point is "main". */
+  name?: string;
+  /** Lower-case hex sha256 of the module's bytes; loading fails when it does not match. */
+  hash?: string;
+}
+
+/** Memory limits. */
+export interface MemoryLimits {
+  /** Pages of 64 KiB each memory (the plug-in's own and its Extism memory) may grow by. */
+  maxPages?: number;
+  /** Largest HTTP response body a plug-in may receive, in bytes (default 50 MiB). */
+  maxHttpResponseBytes?: number;
+  /** Bytes all vars of an instance may take, keys included (default 1 MiB; 0 disables vars). */
+  maxVarBytes?: number;
+}
+
+/** A plug-in manifest: Extism's format, in camelCase (Extism's snake_case JSON is accepted too). */
+export interface Manifest {
+  wasm: WasmSource[];
+  memory?: MemoryLimits;
+  /** Read-only values plug-ins read with `config_get`. */
+  config?: Record<string, string>;
+  /** Host name globs plug-ins may send HTTP requests to; absent or null denies all. */
+  allowedHosts?: string[] | null;
+  /** Host directory -> guest path (prefix the host side with `ro:` for read-only). */
+  allowedPaths?: Record<string, string>;
+  /** Wall-clock limit per call, in milliseconds; null for none. */
+  timeoutMs?: number | null;
+}
+
+/** Each top-level key in both spellings, camelCase first. */
+const TOP_LEVEL: readonly (readonly [keyof Manifest, string])[] = [
+  ['wasm', 'wasm'],
+  ['memory', 'memory'],
+  ['config', 'config'],
+  ['allowedHosts', 'allowed_hosts'],
+  ['allowedPaths', 'allowed_paths'],
+  ['timeoutMs', 'timeout_ms'],
+];
+
+const MEMORY_KEYS: readonly (readonly [keyof MemoryLimits, string])[] = [
+  ['maxPages', 'max_pages'],
+  ['maxHttpResponseBytes', 'max_http_response_bytes'],
+  ['maxVarBytes', 'max_var_bytes'],
+];
+
+const SOURCE_KEYS = new Set(['data', 'path', 'url', 'headers', 'method', 'module', 'name', 'hash']);
+
+/**
+ * Validate a manifest (an object, or JSON text) and return it normalized to camelCase.
+ * Throws ManifestError naming the first invalid field, in the spelling the input used.
+ */
+export function parseManifest(input: unknown): Manifest {
+  let value = input;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch (error) {
+      throw new ManifestError('manifest', `is not valid JSON (${(error as Error).message})`, { cause: error });
+    }
+  }
+  const raw = record(value, 'manifest');
+  const fields = pickFields(raw, TOP_LEVEL, '');
+  const manifest: Manifest = { wasm: parseWasm(fields.get('wasm')) };
+
+  const memory = fields.get('memory');
+  if (memory && memory.value !== undefined && memory.value !== null) manifest.memory = parseMemory(memory.value, memory.key);
+  const config = fields.get('config');
+  if (config && config.value !== undefined && config.value !== null) manifest.config = stringRecord(config.value, config.key);
+  const hosts = fields.get('allowedHosts');
+  if (hosts && hosts.value !== undefined) manifest.allowedHosts = hosts.value === null ? null : stringArray(hosts.value, hosts.key);
+  const paths = fields.get('allowedPaths');
+  if (paths && paths.value !== undefined && paths.value !== null) manifest.allowedPaths = stringRecord(paths.value, paths.key);
+  const timeout = fields.get('timeoutMs');
+  if (timeout && timeout.value !== undefined) {
+    if (timeout.value !== null && !isNonNegativeNumber(timeout.value)) {
+      throw new ManifestError(timeout.key, `must be a non-negative number of milliseconds or null, got ${show(timeout.value)}`);
+    }
+    manifest.timeoutMs = timeout.value as number | null;
+  }
+  return manifest;
+}
+
+/** The index of the entry point: the only module, else the one named "main", else the last. */
+export function mainModuleIndex(manifest: Manifest): number {
+  if (manifest.wasm.length === 1) return 0;
+  const named = manifest.wasm.findIndex((source) => source.name === 'main');
+  return named >= 0 ? named : manifest.wasm.length - 1;
+}
+
+function parseWasm(field: { key: string; value: unknown } | undefined): WasmSource[] {
+  if (field === undefined || field.value === undefined) throw new ManifestError('wasm', 'is required: list at least one module');
+  if (!Array.isArray(field.value)) throw new ManifestError('wasm', `must be an array of modules, got ${show(field.value)}`);
+  if (field.value.length === 0) throw new ManifestError('wasm', 'at least one module is required');
+  // Extism links modules by name, an unnamed one being "main": two unnamed modules collide.
+  const names = new Map<string, number>();
+  return field.value.map((item, i) => {
+    const source = parseSource(item, `wasm[${i}]`);
+    const name = source.name ?? 'main';
+    const previous = names.get(name);
+    if (previous !== undefined) {
+      throw new ManifestError(
+        `wasm[${i}].name`,
+        source.name === undefined
+          ? `wasm[${previous}] is already the unnamed ("main") module: name all but one`
+          : `"${name}" is already the name of wasm[${previous}]`,
+      );
+    }
+    names.set(name, i);
+    return source;
+  });
+}
+
+function parseSource(item: unknown, where: string): WasmSource {
+  const raw = record(item, where);
+  for (const key of Object.keys(raw)) {
+    if (!SOURCE_KEYS.has(key))
+      throw new ManifestError(`${where}.${key}`, `is not a field of a wasm source (expected one of ${[...SOURCE_KEYS].join(', ')})`);
+  }
+  const kinds = (['data', 'path', 'url', 'module'] as const).filter((k) => raw[k] !== undefined);
+  if (kinds.length !== 1) {
+    throw new ManifestError(
+      where,
+      kinds.length === 0 ? 'needs one of data, path, url or module' : `has ${kinds.join(' and ')}: give exactly one`,
+    );
+  }
+  const source: WasmSource = {};
+  const data = raw.data;
+  if (data !== undefined) {
+    if (data instanceof Uint8Array) source.data = data;
+    else if (data instanceof ArrayBuffer) source.data = new Uint8Array(data);
+    else if (typeof data === 'string') {
+      if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(data) || data.trim() === '') {
+        throw new ManifestError(`${where}.data`, 'is not base64 text of a module');
+      }
+      source.data = data;
+    } else if (typeof data === 'object' && data !== null && 'ptr' in data) {
+      throw new ManifestError(`${where}.data`, 'is a {ptr, len} pointer, which only the Extism C API can use: give base64 text or bytes');
+    } else throw new ManifestError(`${where}.data`, `must be bytes or base64 text, got ${show(data)}`);
+  }
+  if (raw.path !== undefined) source.path = nonEmptyString(raw.path, `${where}.path`);
+  if (raw.url !== undefined) {
+    const url = nonEmptyString(raw.url, `${where}.url`);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ManifestError(`${where}.url`, `"${url}" is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new ManifestError(`${where}.url`, `must be http or https, got "${parsed.protocol}"`);
+    }
+    source.url = url;
+  }
+  if (raw.headers !== undefined) source.headers = stringRecord(raw.headers, `${where}.headers`);
+  if (raw.method !== undefined) source.method = nonEmptyString(raw.method, `${where}.method`).toUpperCase();
+  if (raw.module !== undefined) {
+    if (!(raw.module instanceof WebAssembly.Module))
+      throw new ManifestError(`${where}.module`, `must be a WebAssembly.Module, got ${show(raw.module)}`);
+    source.module = raw.module;
+  }
+  if (raw.name !== undefined) source.name = nonEmptyString(raw.name, `${where}.name`);
+  if (raw.hash !== undefined) {
+    const hash = raw.hash;
+    if (typeof hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hash)) {
+      throw new ManifestError(`${where}.hash`, `must be 64 hex digits (a sha256), got ${show(hash)}`);
+    }
+    if (source.module) throw new ManifestError(`${where}.hash`, 'cannot be checked for a compiled module: give the bytes instead');
+    source.hash = hash.toLowerCase();
+  }
+  return source;
+}
+
+function parseMemory(value: unknown, where: string): MemoryLimits {
+  const fields = pickFields(record(value, where), MEMORY_KEYS, `${where}.`);
+  const memory: MemoryLimits = {};
+  for (const [key, { key: spelled, value: v }] of fields) {
+    if (v === undefined || v === null) continue;
+    const max = key === 'maxPages' ? 65536 : Number.MAX_SAFE_INTEGER;
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max) {
+      throw new ManifestError(spelled, `must be an integer from 0 to ${max}, got ${show(v)}`);
+    }
+    memory[key] = v as number;
+  }
+  return memory;
+}
+
+/** Read the known keys of `raw` in either spelling; unknown or doubly spelled keys are errors. */
+function pickFields<K extends string>(
+  raw: Record<string, unknown>,
+  known: readonly (readonly [K, string])[],
+  prefix: string,
+): Map<K, { key: string; value: unknown }> {
+  const fields = new Map<K, { key: string; value: unknown }>();
+  for (const key of Object.keys(raw)) {
+    const entry = known.find(([camel, snake]) => key === camel || key === snake);
+    if (!entry) {
+      const near = known.find(([camel, snake]) => normalize(key) === normalize(camel) || normalize(key) === normalize(snake));
+      throw new ManifestError(`${prefix}${key}`, `is not a known field${near ? ` (did you mean "${near[1]}"?)` : ''}`);
+    }
+    if (fields.has(entry[0])) throw new ManifestError(`${prefix}${key}`, `is given twice (as "${entry[0]}" and "${entry[1]}")`);
+    fields.set(entry[0], { key: `${prefix}${key}`, value: raw[key] });
+  }
+  return fields;
+}
+
+function normalize(key: string): string {
+  return key.toLowerCase().replaceAll('_', '');
+}
+
+function record(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    throw new ManifestError(where, `must be an object, got ${show(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function stringRecord(value: unknown, where: string): Record<string, string> {
+  const raw = record(value, where);
+  const out: Record<string, string> = {};
+  for (const [key, v] of Object.entries(raw)) {
+    if (typeof v !== 'string') throw new ManifestError(`${where}.${key}`, `must be a string, got ${show(v)}`);
+    out[key] = v;
+  }
+  return out;
+}
+
+function stringArray(value: unknown, where: string): string[] {
+  if (!Array.isArray(value)) throw new ManifestError(where, `must be an array of strings, got ${show(value)}`);
+  return value.map((v, i) => {
+    if (typeof v !== 'string') throw new ManifestError(`${where}[${i}]`, `must be a string, got ${show(v)}`);
+    return v;
+  });
+}
+
+function nonEmptyString(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value === '') throw new ManifestError(where, `must be a non-empty string, got ${show(value)}`);
+  return value;
+}
+
+function isNonNegativeNumber(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+function show(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}...` : value}"`;
+  if (typeof value === 'object') return value instanceof Uint8Array ? 'bytes' : 'an object';
+  return `${typeof value} ${String(value)}`;
+}
