@@ -1,0 +1,27 @@
+// Test plug-ins, built from fixtures/*.wat and *.c by scripts/build-fixtures.js (npm pretest).
+import { readFileSync } from 'node:fs';
+import { compilePlugin, type Logger, type LogLevel, type Plugin, type PluginOptions } from '../src/index.js';
+
+/** The bytes of fixtures/build/<name>.wasm. */
+export function fixture(name: string): Uint8Array {
+  return readFileSync(new URL(`fixtures/build/${name}.wasm`, import.meta.url));
+}
+
+/** A fresh instance of a fixture (logs off unless asked for). */
+export async function load(name: string, options: PluginOptions = {}): Promise<Plugin> {
+  return (await compilePlugin(fixture(name), { logLevel: 'off', ...options })).instantiate();
+}
+
+/** A logger that keeps what it is given, as `level: message` lines. */
+export function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: Exclude<LogLevel, 'off'>) => (message: string) => {
+    lines.push(`${level}: ${message}`);
+  };
+  return { lines, trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** An 8-byte little-endian output as a number. */
+export function u64(bytes: Uint8Array): number {
+  return Number(Buffer.from(bytes).readBigUInt64LE(0));
+}

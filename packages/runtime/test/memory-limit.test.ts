@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { capMemories } from '../src/limits/memory-cap.js';
+import { fixture, load, u64 } from './fixtures.js';
+
+describe('memory limits', () => {
+  test('memory.grow inside the plug-in fails past maxPages of growth, and the plug-in carries on', async () => {
+    using plugin = await load('traps', { memory: { maxPages: 10 } });
+    assert.equal(u64(plugin.call('grow', new Uint8Array([3])).bytes()), 10, '1 initial page + 9 in steps of 3');
+    assert.equal(u64(plugin.call('grow', new Uint8Array([1])).bytes()), 11);
+  });
+
+  test('without maxPages a memory grows to the WebAssembly limit', async () => {
+    using plugin = await load('traps');
+    assert.equal(u64(plugin.call('grow', new Uint8Array([255])).bytes()) > 10_000, true);
+  });
+
+  test('Extism memory (alloc) is capped too: an alloc bomb gets 0 back, then the call ends normally', async () => {
+    using plugin = await load('wild', { memory: { maxPages: 64 } });
+    const blocks = u64(plugin.call('alloc_bomb').bytes());
+    assert.equal(blocks, 4, '1 + 64 pages hold four 1 MiB blocks with their headers, not five');
+    assert.ok(plugin.kernel.memory.buffer.byteLength <= 65 * 65536);
+  });
+
+  test('an input larger than Extism memory may hold fails with MEMORY_LIMIT before the plug-in runs', async () => {
+    using plugin = await load('echo', { memory: { maxPages: 2 } });
+    assert.throws(() => plugin.call('echo', new Uint8Array(4 * 65536)), {
+      name: 'LimitError',
+      code: 'MEMORY_LIMIT',
+      message: /an input of 262144 bytes does not fit in Extism memory \(memory\.maxPages 2\)/,
+    });
+    assert.equal(plugin.call('echo', 'small').text(), 'small');
+  });
+
+  test('a host function cannot hand the plug-in more than Extism memory holds', async () => {
+    const { compilePlugin } = await import('../src/index.js');
+    const compiled = await compilePlugin(fixture('host_call'), {
+      memory: { maxPages: 1 },
+      functions: [
+        { name: 'reflect', params: ['ptr'], results: ['ptr'], call: (c) => c.write(new Uint8Array(1 << 20)) },
+        { name: 'add_i64', params: ['i64', 'i64'], results: ['i64'], call: () => 0n },
+      ],
+    });
+    using plugin = compiled.instantiate();
+    assert.throws(() => plugin.call('reflect', 'x'), { code: 'HOST_FUNCTION_FAILED', message: /Extism memory is full/ });
+  });
+
+  test('maxPages is written into the memory section of modules that define their memory', () => {
+    const capped = capMemories(fixture('traps'), 5);
+    const module = new WebAssembly.Module(capped);
+    const instance = new WebAssembly.Instance(module, {
+      'extism:host/env': { input_load_u8: () => 0, alloc: () => 0n, store_u64: () => {}, output_set: () => {} },
+    });
+    const memory = instance.exports.memory as WebAssembly.Memory;
+    assert.throws(() => memory.grow(6), RangeError);
+    memory.grow(5);
+    assert.equal(memory.buffer.byteLength, 6 * 65536);
+  });
+
+  test('a module without a memory section is left byte for byte as it was', () => {
+    const bytes = fixture('globals');
+    assert.equal(capMemories(bytes, 3), bytes);
+  });
+
+  test('a declared maximum lower than the budget is kept', () => {
+    // (module (memory 1 2))
+    const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 4, 1, 1, 1, 2]);
+    const capped = capMemories(bytes, 100);
+    assert.deepEqual([...capped.subarray(8)], [5, 4, 1, 1, 1, 2]);
+  });
+
+  test('a truncated memory section is a LoadError, not a crash', () => {
+    const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 9, 1, 1]);
+    assert.throws(() => capMemories(bytes, 1), { name: 'LoadError', code: 'LOAD_FAILED' });
+  });
+});
