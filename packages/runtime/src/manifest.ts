@@ -211,7 +211,7 @@ function pickFields<K extends string>(
   for (const key of Object.keys(raw)) {
     const entry = known.find(([camel, snake]) => key === camel || key === snake);
     if (!entry) {
-      const near = known.find(([camel, snake]) => normalize(key) === normalize(camel) || normalize(key) === normalize(snake));
+      const near = known.find(([camel]) => distance(normalize(key), normalize(camel)) <= 2);
       throw new ManifestError(`${prefix}${key}`, `is not a known field${near ? ` (did you mean "${near[1]}"?)` : ''}`);
     }
     if (fields.has(entry[0])) throw new ManifestError(`${prefix}${key}`, `is given twice (as "${entry[0]}" and "${entry[1]}")`);
@@ -222,6 +222,19 @@ function pickFields<K extends string>(
 
 function normalize(key: string): string {
   return key.toLowerCase().replaceAll('_', '');
+}
+
+/** Levenshtein distance, for "did you mean" on short keys. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 function record(value: unknown, where: string): Record<string, unknown> {

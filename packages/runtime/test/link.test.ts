@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { compilePlugin, createPlugin, LinkError } from '../src/index.js';
+import { fixture, u64 } from './fixtures.js';
+
+describe('linking', () => {
+  test('every extism:host/env import a PDK may use is provided', async () => {
+    using plugin = await createPlugin(fixture('imports'), { logLevel: 'off' });
+    assert.equal(plugin.call('run').length, 0);
+    assert.equal(plugin.call('http_state').length, 0, 'http_status_code and http_headers are 0 before any request');
+  });
+
+  test('a plug-in with unresolved imports fails with LINK_FAILED listing every one of them, with a hint each', async () => {
+    await assert.rejects(compilePlugin(fixture('missing_import')), (error) => {
+      assert.ok(error instanceof LinkError);
+      assert.equal(error.code, 'LINK_FAILED');
+      assert.deepEqual(
+        error.unresolved.map((u) => `${u.module} ${u.name}`),
+        ['extism:host/user not_provided', 'env extism_alloc', 'extism:host/env not_in_the_abi', 'wasi_snapshot_preview1 fd_write'],
+      );
+      assert.match(error.message, /4 imports not provided/);
+      assert.match(error.message, /declare a host function/);
+      assert.match(error.message, /pre-1\.0 Extism ABI/);
+      assert.match(error.message, /not part of the Extism ABI/);
+      assert.match(error.message, /enable it with `wasi: true`/);
+      return true;
+    });
+  });
+
+  test('a host function of the right namespace and name resolves an import', async () => {
+    await assert.rejects(
+      compilePlugin(fixture('missing_import'), {
+        wasi: true,
+        functions: [{ name: 'not_provided', params: ['i64'], results: ['i64'], call: () => 0n }],
+      }),
+      (error: LinkError) => error.unresolved.length === 2,
+    );
+  });
+
+  test('modules of one manifest link by name; the main module’s exports are called', async () => {
+    using plugin = await createPlugin({
+      wasm: [
+        { data: fixture('math_lib'), name: 'math' },
+        { data: fixture('math_app'), name: 'main' },
+      ],
+    });
+    assert.equal(u64(plugin.call('twenty_one_doubled').bytes()), 42);
+    assert.equal(plugin.functionExists('double'), false);
+  });
+
+  test('without a module named main, the last module is the entry point', async () => {
+    using plugin = await createPlugin({
+      wasm: [
+        { data: fixture('math_lib'), name: 'math' },
+        { data: fixture('math_app'), name: 'app' },
+      ],
+    });
+    assert.equal(u64(plugin.call('twenty_one_doubled').bytes()), 42);
+  });
+
+  test('an import naming a module that lacks the export is unresolved', async () => {
+    await assert.rejects(
+      compilePlugin({ wasm: [{ data: fixture('globals'), name: 'math' }, { data: fixture('math_app') }] }),
+      { code: 'LINK_FAILED', message: /math double \(function\) imported by "main"/ },
+    );
+  });
+
+  test('an invalid module is a LOAD_FAILED error naming it', async () => {
+    const bytes = fixture('count_vowels').slice(0, 40);
+    await assert.rejects(compilePlugin(bytes), { name: 'LoadError', code: 'LOAD_FAILED', message: /wasm\[0\] is not a valid WebAssembly module/ });
+  });
+});
