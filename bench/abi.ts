@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import extism2 from '@extism/extism';
 import extism1 from 'extism-1';
-import { compilePlugin, type HostFunction, type Plugin } from '../packages/runtime/src/index.js';
+import { compilePlugin, type HostFunction } from '../packages/runtime/src/index.js';
 
 const fixtures = new URL('../packages/runtime/test/fixtures/build/', import.meta.url);
 const wasm = (name: string): Uint8Array => readFileSync(new URL(name, fixtures));

@@ -40,7 +40,10 @@ describe('vars', () => {
     const compiled = await compilePlugin(fixture('config_var'));
     using a = compiled.instantiate();
     using b = compiled.instantiate();
-    assert.deepEqual([1, 2, 3].map(() => u64(a.call('counter').bytes())), [1, 2, 3]);
+    assert.deepEqual(
+      [1, 2, 3].map(() => u64(a.call('counter').bytes())),
+      [1, 2, 3],
+    );
     assert.equal(u64(b.call('counter').bytes()), 1);
   });
 

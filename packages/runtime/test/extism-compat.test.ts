@@ -44,13 +44,25 @@ const cases: Case[] = [
     skip1: '1.0.3 loses an output block freed after output_set',
     skip2: 'rc13 loses an output block freed after output_set (js-sdk#79)',
   },
-  { fixture: 'fail', fn: 'short_output', input: '', skip1: '1.0.3 returns the whole block', skip2: 'rc13 returns the whole block, not the length set' },
+  {
+    fixture: 'fail',
+    fn: 'short_output',
+    input: '',
+    skip1: '1.0.3 returns the whole block',
+    skip2: 'rc13 returns the whole block, not the length set',
+  },
   { fixture: 'globals', fn: 'count', input: '' },
   { fixture: 'math_app', fn: 'twenty_one_doubled', input: '', skip1: '1.0.3 does no linking' },
 ];
 
 async function extism(create: Create, c: Case): Promise<ExtismPlugin> {
-  const wasm = c.fixture === 'math_app' ? [{ data: fixture('math_lib'), name: 'math' }, { data: fixture('math_app'), name: 'main' }] : [{ data: fixture(c.fixture) }];
+  const wasm =
+    c.fixture === 'math_app'
+      ? [
+          { data: fixture('math_lib'), name: 'math' },
+          { data: fixture('math_app'), name: 'main' },
+        ]
+      : [{ data: fixture(c.fixture) }];
   return create(
     { wasm, config: c.config ?? {} },
     {
@@ -58,7 +70,8 @@ async function extism(create: Create, c: Case): Promise<ExtismPlugin> {
       config: c.config ?? {},
       functions: {
         'extism:host/user': {
-          reflect: (cx: { read(p: bigint): { bytes(): Uint8Array } | null; store(b: Uint8Array): bigint }, p: bigint) => cx.store(upper(cx.read(p)!.bytes())),
+          reflect: (cx: { read(p: bigint): { bytes(): Uint8Array } | null; store(b: Uint8Array): bigint }, p: bigint) =>
+            cx.store(upper(cx.read(p)!.bytes())),
           add_i64: (_cx: unknown, a: bigint, b: bigint) => a + b,
         },
       },
@@ -67,7 +80,13 @@ async function extism(create: Create, c: Case): Promise<ExtismPlugin> {
 }
 
 async function tenon(c: Case): Promise<Uint8Array> {
-  const wasm = c.fixture === 'math_app' ? [{ data: fixture('math_lib'), name: 'math' }, { data: fixture('math_app'), name: 'main' }] : [{ data: fixture(c.fixture) }];
+  const wasm =
+    c.fixture === 'math_app'
+      ? [
+          { data: fixture('math_lib'), name: 'math' },
+          { data: fixture('math_app'), name: 'main' },
+        ]
+      : [{ data: fixture(c.fixture) }];
   using plugin = await createPlugin(
     { wasm, config: c.config ?? {} },
     {

@@ -79,11 +79,14 @@ describe('host functions', () => {
   test('a host function calling back into the same instance fails with REENTRANT_CALL', async () => {
     let plugin: Plugin | undefined;
     plugin = await hostCall(() => plugin!.call('reflect', 'again'));
-    assert.throws(() => plugin!.call('reflect', 'x'), (error: Error & { code?: string; cause?: { code?: string } }) => {
-      assert.equal(error.code, 'HOST_FUNCTION_FAILED');
-      assert.equal(error.cause?.code, 'REENTRANT_CALL');
-      return true;
-    });
+    assert.throws(
+      () => plugin!.call('reflect', 'x'),
+      (error: Error & { code?: string; cause?: { code?: string } }) => {
+        assert.equal(error.code, 'HOST_FUNCTION_FAILED');
+        assert.equal(error.cause?.code, 'REENTRANT_CALL');
+        return true;
+      },
+    );
     plugin.close();
   });
 
@@ -94,7 +97,8 @@ describe('host functions', () => {
           name: 'reflect',
           params: ['ptr'],
           results: ['ptr'],
-          call: (context, offset: bigint) => (depth++ === 0 ? context.write(inner.call('reflect', context.read(offset)!).bytes()) : context.write('inner')),
+          call: (context, offset: bigint) =>
+            depth++ === 0 ? context.write(inner.call('reflect', context.read(offset)!).bytes()) : context.write('inner'),
         },
         add,
       ],
@@ -127,10 +131,10 @@ describe('host functions', () => {
   });
 
   test('host functions are declared with checked shapes', async () => {
-    await assert.rejects(
-      compilePlugin(fixture('host_call'), { functions: [{ name: '', params: [], results: [], call: () => 0 }] }),
-      { name: 'TypeError', message: /functions\[0\]\.name/ },
-    );
+    await assert.rejects(compilePlugin(fixture('host_call'), { functions: [{ name: '', params: [], results: [], call: () => 0 }] }), {
+      name: 'TypeError',
+      message: /functions\[0\]\.name/,
+    });
     await assert.rejects(
       compilePlugin(fixture('host_call'), { functions: [{ name: 'x', params: ['i128' as 'i64'], results: [], call: () => 0 }] }),
       { name: 'TypeError', message: /functions\[0\]\.params/ },

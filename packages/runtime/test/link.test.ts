@@ -59,14 +59,18 @@ describe('linking', () => {
   });
 
   test('an import naming a module that lacks the export is unresolved', async () => {
-    await assert.rejects(
-      compilePlugin({ wasm: [{ data: fixture('globals'), name: 'math' }, { data: fixture('math_app') }] }),
-      { code: 'LINK_FAILED', message: /math double \(function\) imported by "main"/ },
-    );
+    await assert.rejects(compilePlugin({ wasm: [{ data: fixture('globals'), name: 'math' }, { data: fixture('math_app') }] }), {
+      code: 'LINK_FAILED',
+      message: /math double \(function\) imported by "main"/,
+    });
   });
 
   test('an invalid module is a LOAD_FAILED error naming it', async () => {
     const bytes = fixture('count_vowels').slice(0, 40);
-    await assert.rejects(compilePlugin(bytes), { name: 'LoadError', code: 'LOAD_FAILED', message: /wasm\[0\] is not a valid WebAssembly module/ });
+    await assert.rejects(compilePlugin(bytes), {
+      name: 'LoadError',
+      code: 'LOAD_FAILED',
+      message: /wasm\[0\] is not a valid WebAssembly module/,
+    });
   });
 });

@@ -30,7 +30,10 @@ describe('manifest', () => {
   test('JSON text is accepted, and the input object is not modified', () => {
     const input = { wasm: [{ url: 'https://example.com/p.wasm', method: 'get' }], allowed_hosts: null };
     const copy = structuredClone(input);
-    assert.deepEqual(parseManifest(JSON.stringify(input)), { wasm: [{ url: 'https://example.com/p.wasm', method: 'GET' }], allowedHosts: null });
+    assert.deepEqual(parseManifest(JSON.stringify(input)), {
+      wasm: [{ url: 'https://example.com/p.wasm', method: 'GET' }],
+      allowedHosts: null,
+    });
     assert.deepEqual(input, copy);
   });
 
@@ -46,10 +49,25 @@ describe('manifest', () => {
     ['bad base64', { wasm: [{ data: 'not base64!' }] }, 'wasm[0].data', /not base64/],
     ['a C API pointer', { wasm: [{ data: { ptr: 1, len: 2 } }] }, 'wasm[0].data', /only the Extism C API/],
     ['a short hash', { wasm: [{ path: 'a', hash: 'abc' }] }, 'wasm[0].hash', /64 hex digits/],
-    ['a hash on a module', { wasm: [{ module: new WebAssembly.Module(wasm[0]!.data), hash: 'a'.repeat(64) }] }, 'wasm[0].hash', /compiled module/],
+    [
+      'a hash on a module',
+      { wasm: [{ module: new WebAssembly.Module(wasm[0]!.data), hash: 'a'.repeat(64) }] },
+      'wasm[0].hash',
+      /compiled module/,
+    ],
     ['an ftp url', { wasm: [{ url: 'ftp://x/y.wasm' }] }, 'wasm[0].url', /http or https/],
     ['a relative url', { wasm: [{ url: 'y.wasm' }] }, 'wasm[0].url', /not a URL/],
-    ['duplicate names', { wasm: [{ path: 'a', name: 'x' }, { path: 'b', name: 'x' }] }, 'wasm[1].name', /already the name of wasm\[0\]/],
+    [
+      'duplicate names',
+      {
+        wasm: [
+          { path: 'a', name: 'x' },
+          { path: 'b', name: 'x' },
+        ],
+      },
+      'wasm[1].name',
+      /already the name of wasm\[0\]/,
+    ],
     ['two unnamed modules', { wasm: [{ path: 'a' }, { path: 'b' }] }, 'wasm[1].name', /unnamed/],
     ['negative max_pages', { wasm, memory: { max_pages: -1 } }, 'memory.max_pages', /integer from 0 to 65536/],
     ['fractional maxPages', { wasm, memory: { maxPages: 1.5 } }, 'memory.maxPages', /integer/],
@@ -66,20 +84,43 @@ describe('manifest', () => {
   ];
   for (const [what, input, field, message] of invalid) {
     test(`${what} is a ManifestError naming ${field}`, () => {
-      assert.throws(() => parseManifest(input), (error) => {
-        assert.ok(error instanceof ManifestError);
-        assert.equal(error.code, 'MANIFEST_INVALID');
-        assert.equal(error.field, field);
-        assert.match(error.message, message);
-        assert.ok(error.message.startsWith(`${field}: `));
-        return true;
-      });
+      assert.throws(
+        () => parseManifest(input),
+        (error) => {
+          assert.ok(error instanceof ManifestError);
+          assert.equal(error.code, 'MANIFEST_INVALID');
+          assert.equal(error.field, field);
+          assert.match(error.message, message);
+          assert.ok(error.message.startsWith(`${field}: `));
+          return true;
+        },
+      );
     });
   }
 
   test('the main module is the only one, else the one named main, else the last', () => {
     assert.equal(mainModuleIndex(parseManifest({ wasm: [{ path: 'a', name: 'lib' }] })), 0);
-    assert.equal(mainModuleIndex(parseManifest({ wasm: [{ path: 'a', name: 'main' }, { path: 'b', name: 'lib' }] })), 0);
-    assert.equal(mainModuleIndex(parseManifest({ wasm: [{ path: 'a', name: 'lib' }, { path: 'b', name: 'app' }] })), 1);
+    assert.equal(
+      mainModuleIndex(
+        parseManifest({
+          wasm: [
+            { path: 'a', name: 'main' },
+            { path: 'b', name: 'lib' },
+          ],
+        }),
+      ),
+      0,
+    );
+    assert.equal(
+      mainModuleIndex(
+        parseManifest({
+          wasm: [
+            { path: 'a', name: 'lib' },
+            { path: 'b', name: 'app' },
+          ],
+        }),
+      ),
+      1,
+    );
   });
 });

@@ -22,7 +22,12 @@ describe('plug-in errors', () => {
 
   test('a non-zero return code without a message fails the call', async () => {
     using plugin = await load('fail');
-    assert.throws(() => plugin.call('rc7'), { code: 'PLUGIN_FAILED', message: /returned non-zero code 7/, returnCode: 7, pluginMessage: undefined });
+    assert.throws(() => plugin.call('rc7'), {
+      code: 'PLUGIN_FAILED',
+      message: /returned non-zero code 7/,
+      returnCode: 7,
+      pluginMessage: undefined,
+    });
   });
 
   test('the instance keeps working after a plug-in error, and the error does not leak into the next call', async () => {

@@ -70,7 +70,10 @@ describe('loading plug-ins', () => {
   });
 
   test('a missing file is a LOAD_FAILED error naming the path', async () => {
-    await assert.rejects(createPlugin(join(dir, 'nope.wasm')), { code: 'LOAD_FAILED', message: /wasm\[0\]\.path ".*nope\.wasm": no such file/ });
+    await assert.rejects(createPlugin(join(dir, 'nope.wasm')), {
+      code: 'LOAD_FAILED',
+      message: /wasm\[0\]\.path ".*nope\.wasm": no such file/,
+    });
   });
 
   test('WAT text, JSON, components and junk are recognised and refused by name', async () => {

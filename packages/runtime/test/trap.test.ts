@@ -17,16 +17,19 @@ describe('traps', () => {
   for (const [fn, kind, message] of cases) {
     test(`"${fn}" fails with TRAP of kind ${kind}, and the next call works`, async () => {
       using plugin = await load('traps');
-      assert.throws(() => plugin.call(fn), (error) => {
-        assert.ok(error instanceof TrapError);
-        assert.ok(isTenonError(error));
-        assert.equal(error.code, 'TRAP');
-        assert.equal(error.kind, kind);
-        assert.match(error.message, message);
-        assert.match(error.message, new RegExp(`"${fn}"`));
-        assert.ok(error.cause instanceof Error, 'the engine error is kept as the cause');
-        return true;
-      });
+      assert.throws(
+        () => plugin.call(fn),
+        (error) => {
+          assert.ok(error instanceof TrapError);
+          assert.ok(isTenonError(error));
+          assert.equal(error.code, 'TRAP');
+          assert.equal(error.kind, kind);
+          assert.match(error.message, message);
+          assert.match(error.message, new RegExp(`"${fn}"`));
+          assert.ok(error.cause instanceof Error, 'the engine error is kept as the cause');
+          return true;
+        },
+      );
       assert.equal(plugin.call('state').length, 16);
     });
   }

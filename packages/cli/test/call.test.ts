@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { main } from '../src/main.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../../runtime/test/fixtures/build/${name}.wasm`, import.meta.url));
+
+/** Run `tenon ...args` in process; resolves to its exit status and what it wrote. */
+async function tenon(args: string[], stdin = ''): Promise<{ status: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  const status = await main(args, { stdout, stderr, stdin: Readable.from([Buffer.from(stdin)]) });
+  return { status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+describe('tenon call', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tenon-cli-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('writes the output bytes to stdout and exits 0', async () => {
+    const result = await tenon(['call', fixture('count_vowels'), 'count_vowels', '--input', 'Hello, World!']);
+    assert.deepEqual(result, { status: 0, stdout: '{"count":3}', stderr: '' });
+  });
+
+  test('--stdin reads the input from standard input', async () => {
+    const result = await tenon(['call', fixture('echo'), 'echo', '--stdin'], 'from stdin');
+    assert.equal(result.stdout, 'from stdin');
+  });
+
+  test('--input and --stdin together are a usage error (2)', async () => {
+    const result = await tenon(['call', fixture('echo'), 'echo', '--stdin', '--input', 'x']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /not both/);
+  });
+
+  test('--config values reach config_get; a malformed one is a usage error', async () => {
+    const ok = await tenon(['call', fixture('config_var'), 'config', '--input', 'region', '--config', 'region=eu-west', '-c', 'x=y=z']);
+    assert.equal(ok.stdout, 'eu-west');
+    const bad = await tenon(['call', fixture('config_var'), 'config', '--config', 'novalue']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /expected KEY=VALUE/);
+  });
+
+  test('a manifest file is accepted in place of a module', async () => {
+    const manifest = join(dir, 'manifest.json');
+    await writeFile(manifest, JSON.stringify({ wasm: [{ path: fixture('config_var') }], config: { region: 'from-manifest' } }));
+    const result = await tenon(['call', manifest, 'config', '--input', 'region']);
+    assert.equal(result.stdout, 'from-manifest');
+  });
+
+  test('--loop calls n times on one instance, prints the last output and timings', async () => {
+    const result = await tenon(['call', fixture('globals'), 'count', '--loop', '5']);
+    assert.equal(result.status, 0);
+    assert.equal(Buffer.from(result.stdout, 'latin1').readBigUInt64LE(0), 5n);
+    assert.match(result.stderr, /5 calls, median [\d.]+ µs, p99 [\d.]+ µs per call/);
+  });
+
+  test('plug-in logs go to stderr at the chosen level', async () => {
+    const result = await tenon(['call', fixture('logging'), 'log_all', '--input', 'note', '--log-level', 'warn']);
+    assert.equal(result.status, 0);
+    assert.equal(result.stderr, '[warn] note\n[error] note\n');
+  });
+
+  test('--wasi runs a WASI plug-in, its stdout on stderr as logs', async () => {
+    const result = await tenon(['call', fixture('hello_wasi'), 'open_file', '--wasi']);
+    assert.equal(result.stdout, 'denied');
+    const without = await tenon(['call', fixture('hello_wasi'), 'open_file']);
+    assert.equal(without.status, 2);
+    assert.match(without.stderr, /LINK_FAILED.*--wasi|wasi: true/s);
+  });
+
+  test('a plug-in error exits 1 with its message on stderr', async () => {
+    const result = await tenon(['call', fixture('fail'), 'fail', '--input', 'card declined']);
+    assert.equal(result.status, 1);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, 'tenon: PLUGIN_FAILED: Plug-in function "fail" failed: card declined\n');
+  });
+
+  test('a trap exits 3', async () => {
+    const result = await tenon(['call', fixture('traps'), 'unreachable']);
+    assert.equal(result.status, 3);
+    assert.match(result.stderr, /^tenon: TRAP: /);
+  });
+
+  test('a resource limit exits 4', async () => {
+    const result = await tenon(['call', fixture('echo'), 'echo', '--memory-max', '1', '--input', 'x'.repeat(200_000)]);
+    assert.equal(result.status, 4);
+    assert.match(result.stderr, /MEMORY_LIMIT/);
+  });
+
+  test('usage, manifest and load errors exit 2', async () => {
+    const badManifest = join(dir, 'bad.json');
+    await writeFile(badManifest, JSON.stringify({ wasm: [], memory: {} }));
+    const cases: [string[], RegExp][] = [
+      [['call', join(dir, 'missing.wasm'), 'f'], /LOAD_FAILED.*no such file/],
+      [['call', badManifest, 'f'], /MANIFEST_INVALID: wasm: at least one module/],
+      [['call', fixture('count_vowels'), 'nope'], /FUNCTION_NOT_FOUND/],
+      [['call', fixture('missing_import'), 'run'], /LINK_FAILED/],
+      [['call', fixture('count_vowels')], /missing required argument/],
+      [['call', fixture('count_vowels'), 'count_vowels', '--bogus'], /unknown option/],
+      [['call', fixture('count_vowels'), 'count_vowels', '--memory-max', 'lots'], /positive integer/],
+      [['call', fixture('count_vowels'), 'count_vowels', '--log-level', 'loud'], /Allowed choices/],
+      [['nope'], /unknown command/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await tenon(args);
+      assert.equal(result.status, 2, args.join(' '));
+      assert.match(result.stderr, message);
+    }
+  });
+
+  test('flags that later versions wire are refused clearly with 2, not ignored', async () => {
+    for (const [flag, value] of [
+      ['--timeout', '100'],
+      ['--fuel', '1000'],
+      ['--allow-host', 'example.com'],
+      ['--allow-path', '/tmp:/data'],
+    ]) {
+      const result = await tenon(['call', fixture('count_vowels'), 'count_vowels', flag!, value!]);
+      assert.equal(result.status, 2, flag);
+      assert.equal(result.stderr, `tenon: ${flag} is not available yet in this version of tenon\n`);
+    }
+  });
+
+  test('--help lists the exit codes', async () => {
+    const result = await tenon(['call', '--help']);
+    assert.equal(result.status, 0);
+    assert.match(result.stdout, /Exit codes:\n {2}0 {2}success/);
+  });
+});
