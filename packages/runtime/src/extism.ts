@@ -7,7 +7,8 @@ import { compilePlugin, type PluginSource } from './compile.js';
 import type { HostFunction, CallContext as TenonCallContext } from './host-functions.js';
 import type { Logger, LogLevel } from './log.js';
 import type { Manifest, MemoryLimits } from './manifest.js';
-import type { PluginOutput as TenonOutput, Plugin as TenonPlugin } from './plugin.js';
+import type { PluginOutput as TenonOutput } from './output.js';
+import type { Plugin as TenonPlugin } from './plugin.js';
 
 /** The host-function context @extism/extism passes as the first argument. */
 export class CallContext {

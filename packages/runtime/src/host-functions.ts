@@ -22,7 +22,6 @@ export interface HostFunction {
   readonly call: (context: CallContext, ...args: never[]) => unknown;
 }
 
-const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 /**
@@ -34,6 +33,8 @@ export interface CallContext {
   readonly hostContext: unknown;
   /** A copy of the block at `offset`, or null when `offset` is not a live block. */
   read(offset: bigint | number): Uint8Array | null;
+  /** The block at `offset` without a copy, valid only until the next write or the end of this host call. */
+  view(offset: bigint | number): Uint8Array | null;
   /** The block at `offset` as UTF-8 text, or null when `offset` is not a live block. */
   text(offset: bigint | number): string | null;
   /** The block at `offset` parsed as JSON, or null when `offset` is not a live block. */
@@ -81,9 +82,12 @@ export class KernelCallContext implements CallContext {
     return this.#owner.kernel.read(offsetOf(offset));
   }
 
+  view(offset: bigint | number): Uint8Array | null {
+    return this.#owner.kernel.view(offsetOf(offset));
+  }
+
   text(offset: bigint | number): string | null {
-    const bytes = this.read(offset);
-    return bytes === null ? null : decoder.decode(bytes);
+    return this.#owner.kernel.readText(offsetOf(offset));
   }
 
   json<T = unknown>(offset: bigint | number): T | null {

@@ -32,6 +32,7 @@ export { consoleLogger, type Logger, type LogLevel } from './log.js';
 /** The manifest (Extism's format) and its validation. */
 export { type Manifest, type MemoryLimits, parseManifest, type WasmSource } from './manifest.js';
 /** A compiled plug-in, an instance, and a call's output. */
-export { type CallOptions, CompiledPlugin, Plugin, type PluginInput, PluginOutput } from './plugin.js';
+export { PluginOutput } from './output.js';
+export { type CallOptions, CompiledPlugin, Plugin, type PluginInput } from './plugin.js';
 /** Options for compiling a plug-in. */
 export type { PluginOptions } from './settings.js';

@@ -13,6 +13,7 @@ import { type CallContextOwner, KernelCallContext, toWasmResults, USER_NAMESPACE
 import { Kernel, type KernelHost } from './kernel/kernel.js';
 import { linkOrder } from './link.js';
 import { LOG_LEVELS } from './log.js';
+import { PluginOutput } from './output.js';
 import type { PluginSettings } from './settings.js';
 import { classifyTrap } from './trap.js';
 import { WasiSandbox, wasiExitCode } from './wasi/wasi.js';
@@ -27,40 +28,6 @@ export interface CallOptions {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** What a plug-in function returned: its output bytes, with text and JSON views. */
-export class PluginOutput {
-  readonly #bytes: Uint8Array;
-
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-  }
-
-  /** Output size in bytes. */
-  get length(): number {
-    return this.#bytes.length;
-  }
-
-  /** The output bytes (the caller's to keep). */
-  bytes(): Uint8Array {
-    return this.#bytes;
-  }
-
-  /** The output decoded as UTF-8. */
-  text(): string {
-    return decoder.decode(this.#bytes);
-  }
-
-  /** The output parsed as JSON. */
-  json<T = unknown>(): T {
-    return JSON.parse(this.text()) as T;
-  }
-
-  toString(): string {
-    return this.text();
-  }
-}
 
 /**
  * A plug-in compiled once, ready to stamp out instances: compilation, memory caps and import
@@ -110,6 +77,21 @@ export class CompiledPlugin {
     return new Plugin(this);
   }
 
+  /** Kernels of closed instances, reset, for the next instances (creating one costs ~60 µs). */
+  readonly #spareKernels: Kernel[] = [];
+
+  /** @internal */
+  takeKernel(): Kernel {
+    const maxPages = this.#settings.maxPages;
+    return this.#spareKernels.pop() ?? new Kernel(maxPages === undefined ? undefined : maxPages + 1);
+  }
+
+  /** @internal */
+  returnKernel(kernel: Kernel): void {
+    kernel.release();
+    if (this.#spareKernels.length < SPARE_KERNELS) this.#spareKernels.push(kernel);
+  }
+
   /** @internal Instantiate the modules against one kernel; dependencies first. */
   link(kernel: Kernel, hostImports: WebAssembly.Imports, wasi: WasiSandbox | undefined): WebAssembly.Instance {
     const instances = new Map<string, WebAssembly.Instance>();
@@ -146,9 +128,10 @@ function linkFailure(error: unknown, moduleName: string): TenonError {
 
 type ExportedFunction = (...args: unknown[]) => unknown;
 
-/** The live WebAssembly side of a plug-in instance, rebuilt after a trap or a `_start` call. */
+const SPARE_KERNELS = 8;
+
+/** The plug-in's WebAssembly instances, rebuilt after a trap or a `_start` call (the kernel stays). */
 interface Live {
-  readonly kernel: Kernel;
   readonly exports: WebAssembly.Exports;
   readonly memory: WebAssembly.Memory | undefined;
   readonly functions: Map<string, ExportedFunction>;
@@ -165,10 +148,13 @@ export class Plugin implements CallContextOwner {
   readonly #vars = new Map<string, Uint8Array>();
   #varBytes = 0;
   readonly #context: KernelCallContext;
+  readonly #kernel: Kernel;
   #live: Live | undefined;
   #calling = false;
   #closed = false;
   #hostContext: unknown;
+  /** The last call's output, still reading from Extism memory until the next call. */
+  #lastOutput: PluginOutput | undefined;
   /** The first error a host-side import raised during the current call; it wins over the trap it causes. */
   #abort: TenonError | undefined;
 
@@ -177,12 +163,20 @@ export class Plugin implements CallContextOwner {
     this.#compiled = compiled;
     this.#settings = compiled.settings;
     this.#context = new KernelCallContext(this);
-    this.#live = this.#build();
+    this.#kernel = compiled.takeKernel();
+    this.#kernel.host = this.#kernelHost();
+    this.#kernel.exports.host_set_log_level(this.#settings.logLevelNumber);
+    try {
+      this.#live = this.#build();
+    } catch (error) {
+      compiled.returnKernel(this.#kernel);
+      throw error;
+    }
   }
 
   /** @internal */
   get kernel(): Kernel {
-    return this.#liveOrBuild().kernel;
+    return this.#kernel;
   }
 
   /** @internal */
@@ -216,7 +210,7 @@ export class Plugin implements CallContextOwner {
     this.#abort = undefined;
     try {
       if (!live.initialized) this.#initialize(live, name);
-      this.#writeInput(live.kernel, name, input);
+      this.#writeInput(this.#kernel, name, input);
       let rc: number;
       try {
         rc = resultCode(fn());
@@ -228,7 +222,7 @@ export class Plugin implements CallContextOwner {
         rc = 0;
       }
       if (name === '_start') this.#live = undefined;
-      return this.#finish(live.kernel, name, rc);
+      return this.#finish(this.#kernel, name, rc);
     } catch (error) {
       throw this.#failure(error, name);
     } finally {
@@ -239,7 +233,9 @@ export class Plugin implements CallContextOwner {
 
   /** Forget every Extism memory block (the next call starts from an empty heap anyway). */
   reset(): void {
-    this.#live?.kernel.exports.host_begin(0);
+    if (this.#closed) return;
+    this.#releaseOutput();
+    this.#kernel.exports.host_begin(0);
   }
 
   /** Read a var of this instance. */
@@ -249,8 +245,14 @@ export class Plugin implements CallContextOwner {
 
   /** Set (or with undefined, delete) a var, within `memory.maxVarBytes`. */
   setVar(name: string, value: Uint8Array | undefined): void {
+    this.#storeVar(name, value?.slice());
+  }
+
+  /** Store `value` as is (the caller hands it over), keeping the var total within maxVarBytes. */
+  #storeVar(name: string, value: Uint8Array | undefined): void {
     const old = this.#vars.get(name);
-    const oldSize = old === undefined ? 0 : encoder.encode(name).length + old.length;
+    const keyBytes = Buffer.byteLength(name);
+    const oldSize = old === undefined ? 0 : keyBytes + old.length;
     if (value === undefined) {
       this.#vars.delete(name);
       this.#varBytes -= oldSize;
@@ -258,24 +260,32 @@ export class Plugin implements CallContextOwner {
     }
     const limit = this.#settings.maxVarBytes;
     if (limit === 0) throw new LimitError('VAR_LIMIT', `Cannot set var "${name}": vars are disabled (memory.maxVarBytes is 0)`);
-    const size = encoder.encode(name).length + value.length;
-    const total = this.#varBytes - oldSize + size;
+    const total = this.#varBytes - oldSize + keyBytes + value.length;
     if (total > limit) {
       throw new LimitError('VAR_LIMIT', `Cannot set var "${name}": vars would take ${total} bytes, above memory.maxVarBytes ${limit}`);
     }
-    this.#vars.set(name, value.slice());
+    this.#vars.set(name, value);
     this.#varBytes = total;
   }
 
   /** Release the instance; later calls fail with CLOSED. Idempotent. */
   close(): void {
+    if (this.#closed) return;
+    this.#releaseOutput();
     this.#closed = true;
     this.#live = undefined;
     this.#vars.clear();
+    this.#compiled.returnKernel(this.#kernel);
   }
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** The previous output copies its bytes out before Extism memory is reused. */
+  #releaseOutput(): void {
+    this.#lastOutput?.detach();
+    this.#lastOutput = undefined;
   }
 
   #liveOrBuild(): Live {
@@ -285,8 +295,7 @@ export class Plugin implements CallContextOwner {
 
   #build(): Live {
     const settings = this.#settings;
-    const kernel: Kernel = new Kernel(this.#kernelHost(), settings.maxPages === undefined ? undefined : settings.maxPages + 1);
-    kernel.exports.host_set_log_level(settings.logLevelNumber);
+    const kernel = this.#kernel;
     const logger = settings.logger;
     const wasi = settings.wasi
       ? new WasiSandbox(
@@ -300,7 +309,7 @@ export class Plugin implements CallContextOwner {
       if (!memory) throw new LinkError('Cannot use WASI: the plug-in does not export its memory as "memory"');
       wasi.bind(memory);
     }
-    return { kernel, exports: instance.exports, memory, functions: new Map(), initialized: false };
+    return { exports: instance.exports, memory, functions: new Map(), initialized: false };
   }
 
   #function(live: Live, name: string): ExportedFunction {
@@ -344,6 +353,7 @@ export class Plugin implements CallContextOwner {
   }
 
   #writeInput(kernel: Kernel, name: string, input: PluginInput): void {
+    this.#releaseOutput();
     const fits = typeof input === 'string' ? kernel.beginText(input) : kernel.begin(toBytes(input));
     if (!fits) {
       const size = typeof input === 'string' ? Buffer.byteLength(input) : toBytes(input).length;
@@ -366,9 +376,9 @@ export class Plugin implements CallContextOwner {
     if (offset < 0) {
       throw new PluginError(`Plug-in function "${name}" set an output range outside its memory`, rc);
     }
-    if (offset === 0) return new PluginOutput(new Uint8Array(0));
-    const length = kernel.exports.host_output_length() >>> 0;
-    return new PluginOutput(kernel.u8.slice(offset, offset + length));
+    const output = new PluginOutput(kernel, offset, offset === 0 ? 0 : kernel.exports.host_output_length() >>> 0);
+    this.#lastOutput = output;
+    return output;
   }
 
   #failure(error: unknown, name: string): unknown {
@@ -424,7 +434,7 @@ export class Plugin implements CallContextOwner {
   }
 
   #kernelHost(): KernelHost {
-    const kernel = (): Kernel => this.#live!.kernel;
+    const kernel = (): Kernel => this.#kernel;
     const settings = this.#settings;
     const text = (offset: number, what: string): string => {
       const value = kernel().readText(offset);
@@ -440,19 +450,16 @@ export class Plugin implements CallContextOwner {
       return offset;
     };
     return {
-      config_get: (key) => {
-        const value = settings.config.get(text(key, 'config key'));
-        return value ? block(encoder.encode(value), 'config value') : 0;
-      },
+      config_get: (key) => block(settings.configBytes.get(text(key, 'config key')), 'config value'),
       var_get: (key) => block(this.#vars.get(text(key, 'var key')), 'var'),
       var_set: (key, value) => {
         const name = text(key, 'var key');
-        if (value === 0) return this.setVar(name, undefined);
+        if (value === 0) return this.#storeVar(name, undefined);
         const bytes = kernel().read(value);
         if (bytes === null) this.#raise(new PluginError(`Plug-in passed an invalid block for var "${name}"`, -1));
         kernel().free(value);
         try {
-          this.setVar(name, bytes);
+          this.#storeVar(name, bytes);
         } catch (error) {
           if (error instanceof TenonError) this.#raise(error);
           throw error;

@@ -31,6 +31,8 @@ export interface PluginOptions {
 export interface PluginSettings {
   readonly wasi: boolean;
   readonly config: ReadonlyMap<string, string>;
+  /** The config values as UTF-8, encoded once. */
+  readonly configBytes: ReadonlyMap<string, Uint8Array>;
   readonly functions: readonly HostFunction[];
   readonly logger: Logger;
   readonly logLevelNumber: number;
@@ -67,6 +69,7 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
   return {
     wasi: options.wasi ?? false,
     config: config as Map<string, string>,
+    configBytes: new Map([...config].map(([key, value]) => [key, Buffer.from(value as string)])),
     functions,
     logger: options.logger ?? consoleLogger,
     logLevelNumber: logLevelNumber(options.logLevel ?? 'info'),

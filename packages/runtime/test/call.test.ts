@@ -50,6 +50,21 @@ describe('calling a plug-in', () => {
     assert.equal(Buffer.from(first).toString(), 'first');
   });
 
+  test('an output read only after later calls, a reset or close still holds its own bytes', async () => {
+    const plugin = await load('echo');
+    const first = plugin.call('echo', 'first output');
+    const big = plugin.call('echo', 'x'.repeat(100_000));
+    plugin.call('echo', 'y'.repeat(300_000));
+    assert.equal(first.text(), 'first output');
+    assert.equal(big.text(), 'x'.repeat(100_000));
+    const beforeReset = plugin.call('echo', 'before reset');
+    plugin.reset();
+    assert.equal(beforeReset.text(), 'before reset');
+    const beforeClose = plugin.call('echo', { closing: true });
+    plugin.close();
+    assert.deepEqual(beforeClose.json(), { closing: true });
+  });
+
   test('output stays readable when the plug-in frees its block after output_set', async () => {
     using plugin = await load('fail');
     assert.equal(plugin.call('output_then_free').text(), 'kept');
@@ -113,6 +128,19 @@ describe('calling a plug-in', () => {
     a.call('count');
     assert.equal(Buffer.from(b.call('count').bytes()).readBigUInt64LE(0), 1n);
     assert.deepEqual(compiled.functions, ['count', 'trap']);
+  });
+
+  test('an instance created after another was closed starts clean (Extism memory is reused, nothing else)', async () => {
+    const compiled = await compilePlugin(fixture('config_var'));
+    const first = compiled.instantiate();
+    first.call('counter');
+    first.call('counter');
+    const kept = first.call('config', 'x');
+    first.close();
+    using second = compiled.instantiate();
+    assert.equal(Buffer.from(second.call('counter').bytes()).readBigUInt64LE(0), 1n);
+    assert.equal(kept.length, 0);
+    assert.throws(() => first.call('counter'), { code: 'CLOSED' });
   });
 
   test('_initialize runs once per instance, before the first call', async () => {

@@ -21,6 +21,13 @@ describe('host functions', () => {
     assert.equal(plugin.call('reflect', 'hello, host').text(), 'HELLO, HOST');
   });
 
+  test('view() reads a block without a copy, and writing it back survives Extism memory growing', async () => {
+    using plugin = await hostCall((context, offset: bigint) => context.write(context.view(offset)!));
+    const input = new Uint8Array(3 << 20).map((_, i) => i % 251);
+    assert.deepEqual(plugin.call('reflect', input).bytes(), input);
+    assert.equal(plugin.call('reflect', 'small').text(), 'small');
+  });
+
   test('text, json and writeJson move structured data both ways', async () => {
     using plugin = await hostCall((context, offset: bigint) => {
       const order = context.json<{ items: number[] }>(offset);

@@ -36,7 +36,8 @@ const noHost: KernelHost = {
 };
 
 function kernel(maxPages?: number, host: KernelHost = noHost): { k: Kernel; env: Env } {
-  const k = new Kernel(host, maxPages);
+  const k = new Kernel(maxPages);
+  k.host = host;
   return { k, env: k.env as unknown as Env };
 }
 

@@ -62,6 +62,16 @@ export const KERNEL_IMPORTS: readonly string[] = [
   'log_error',
 ];
 
+/** The host of a kernel no instance uses: plug-ins cannot call it, so it is never reached. */
+const NO_HOST: KernelHost = {
+  config_get: () => 0,
+  var_get: () => 0,
+  var_set: () => {},
+  log: () => {},
+  http_request: () => 0,
+  http_headers: () => 0,
+};
+
 let compiled: WebAssembly.Module | undefined;
 
 /** The kernel module, compiled once per process. */
@@ -71,7 +81,11 @@ function kernelModule(): WebAssembly.Module {
 }
 
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
 
 /**
  * One kernel instance: Extism memory for one plug-in instance. Reads copy out of kernel memory;
@@ -85,17 +99,22 @@ export class Kernel {
   #u8: Uint8Array;
   #buffer: Buffer;
 
-  constructor(host: KernelHost, maxPages: number | undefined) {
+  /** Who answers the kernel's host calls: the plug-in instance using it now. */
+  host: KernelHost = NO_HOST;
+
+  /** A kernel whose memory may hold `maxPages` pages of 64 KiB (unlimited when undefined). */
+  constructor(maxPages: number | undefined) {
     this.memory = new WebAssembly.Memory(maxPages === undefined ? { initial: 1 } : { initial: 1, maximum: Math.max(1, maxPages) });
+    // Kernels are pooled and change hosts, so the imports look the host up on each call.
     const instance = new WebAssembly.Instance(kernelModule(), {
       host: {
         memory: this.memory,
-        config_get: host.config_get,
-        var_get: host.var_get,
-        var_set: host.var_set,
-        log: host.log,
-        http_request: host.http_request,
-        http_headers: host.http_headers,
+        config_get: (key: number) => this.host.config_get(key),
+        var_get: (key: number) => this.host.var_get(key),
+        var_set: (key: number, value: number) => this.host.var_set(key, value),
+        log: (level: number, message: number) => this.host.log(level, message),
+        http_request: (request: number, body: number) => this.host.http_request(request, body),
+        http_headers: () => this.host.http_headers(),
       },
     });
     this.exports = instance.exports as unknown as KernelExports;
@@ -104,6 +123,13 @@ export class Kernel {
     this.env = env;
     this.#u8 = new Uint8Array(this.memory.buffer);
     this.#buffer = Buffer.from(this.memory.buffer);
+  }
+
+  /** Detach from the instance that used it: forget its blocks and stop answering its calls. */
+  release(): void {
+    this.host = NO_HOST;
+    this.exports.host_begin(0);
+    this.exports.host_set_http_status(0);
   }
 
   /** The whole kernel memory; re-taken after a grow detached the old buffer. */
@@ -131,8 +157,7 @@ export class Kernel {
     const length = Buffer.byteLength(text);
     const offset = this.exports.host_begin(length);
     if (offset < 0) return false;
-    if (this.#buffer.byteLength === 0) this.#buffer = Buffer.from(this.memory.buffer);
-    this.#buffer.write(text, offset, length, 'utf8');
+    this.#utf8Write(text, offset, length);
     return true;
   }
 
@@ -149,6 +174,27 @@ export class Kernel {
     return this.exports.host_length(offset) >>> 0;
   }
 
+  /** `length` bytes at `offset` decoded as UTF-8; short ASCII strings skip TextDecoder (~90 ns). */
+  decode(offset: number, length: number): string {
+    const u8 = this.u8;
+    if (length <= 32) {
+      let text = '';
+      for (let i = offset, end = offset + length; i < end; i++) {
+        const c = u8[i]!;
+        if (c > 0x7f) return decoder.decode(u8.subarray(offset, offset + length));
+        text += String.fromCharCode(c);
+      }
+      return text;
+    }
+    return decoder.decode(u8.subarray(offset, offset + length));
+  }
+
+  /** A view of the block at `offset`, valid until the next allocation; null when it is not a live block. */
+  view(offset: number): Uint8Array | null {
+    const length = this.length(offset);
+    return length === 0 ? null : this.u8.subarray(offset, offset + length);
+  }
+
   /** A copy of the block at `offset`, or null when it is not a live block. */
   read(offset: number): Uint8Array | null {
     const length = this.length(offset);
@@ -160,22 +206,40 @@ export class Kernel {
   /** The block at `offset` decoded as UTF-8, or null when it is not a live block. */
   readText(offset: number): string | null {
     const length = this.length(offset);
-    if (length === 0) return null;
-    return decoder.decode(this.u8.subarray(offset, offset + length));
+    return length === 0 ? null : this.decode(offset, length);
   }
 
   /** Allocate a block holding `bytes`; 0 for empty bytes; -1 when memory is exhausted. */
   write(bytes: Uint8Array): number {
-    if (bytes.length === 0) return 0;
-    const offset = this.exports.host_alloc(bytes.length);
+    const length = bytes.length;
+    if (length === 0) return 0;
+    // `bytes` may be a view of this very memory, which the allocation can grow (detaching it)
+    const own = bytes.buffer === this.u8.buffer ? bytes.byteOffset : -1;
+    const offset = this.exports.host_alloc(length);
     if (offset === 0) return -1;
-    this.u8.set(bytes, offset);
+    if (own >= 0) this.u8.copyWithin(offset, own, own + length);
+    else this.u8.set(bytes, offset);
     return offset;
   }
 
   /** Allocate a block holding `text` as UTF-8; 0 for an empty string; -1 when memory is exhausted. */
   writeText(text: string): number {
-    return this.write(encoder.encode(text));
+    const length = text.length <= 64 && isAscii(text) ? text.length : Buffer.byteLength(text);
+    if (length === 0) return 0;
+    const offset = this.exports.host_alloc(length);
+    if (offset === 0) return -1;
+    if (length === text.length && length <= 64) {
+      const u8 = this.u8;
+      for (let i = 0; i < length; i++) u8[offset + i] = text.charCodeAt(i);
+    } else {
+      this.#utf8Write(text, offset, length);
+    }
+    return offset;
+  }
+
+  #utf8Write(text: string, offset: number, length: number): void {
+    if (this.#buffer.byteLength === 0) this.#buffer = Buffer.from(this.memory.buffer);
+    this.#buffer.write(text, offset, length, 'utf8');
   }
 
   free(offset: number): void {
