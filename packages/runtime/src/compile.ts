@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LoadError, ManifestError } from './errors.js';
-import { capMemories } from './limits/memory-cap.js';
+import { LoadError, ManifestError, StateError } from './errors.js';
+import { instrument } from './limits/instrument.js';
 import { type Manifest, mainModuleIndex, parseManifest } from './manifest.js';
 import { CompiledPlugin, type Plugin } from './plugin.js';
 import { type PluginOptions, resolveSettings } from './settings.js';
@@ -23,26 +23,41 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
   const modules = await Promise.all(
     resolved.map(async ({ name, bytes, module }, i) => {
       if (module) {
+        if (settings.fuel !== undefined || settings.timeoutMs !== undefined) {
+          throw new StateError(
+            'UNSUPPORTED',
+            'fuel and timeoutMs need the module bytes to meter it; pass bytes instead of a WebAssembly.Module',
+          );
+        }
         if (settings.maxPages !== undefined) {
           throw new ManifestError(
             `wasm[${i}].module`,
             'memory.maxPages needs the module bytes to cap its memory; pass bytes instead of a WebAssembly.Module',
           );
         }
-        return { name, module };
+        return { name, module, metered: false };
       }
-      const capped = settings.maxPages === undefined ? bytes! : capMemories(bytes!, settings.maxPages);
       try {
-        return { name, module: await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>) };
+        const rewritten = instrument(bytes!, { maxPages: settings.maxPages, meter: true });
+        return { name, module: await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>), metered: true };
       } catch (error) {
-        throw new LoadError(
-          `wasm[${i}] is not a valid WebAssembly module: ${(error as Error).message.replace(/^WebAssembly\.compile\(\): /, '')}`,
-          { cause: error },
-        );
+        throw invalidModule(bytes!, i, error);
       }
     }),
   );
   return new CompiledPlugin(settings, modules, mainModuleIndex(manifest));
+}
+
+/** Explain why a module failed to rewrite or compile, in terms of the bytes the user gave. */
+function invalidModule(bytes: Uint8Array, index: number, error: unknown): LoadError {
+  let reason: string;
+  try {
+    new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    reason = `Tenon could not rewrite it (${(error as Error).message}); please report this module`;
+  } catch (original) {
+    reason = (original as Error).message.replace(/^WebAssembly\.Module\(\): /, '');
+  }
+  return new LoadError(`wasm[${index}] is not a valid WebAssembly module: ${reason}`, { cause: error });
 }
 
 /** Compile and instantiate in one step: the usual way to get a plug-in to call. */

@@ -1,5 +1,6 @@
 import { LinkError, type UnresolvedImport } from './errors.js';
 import { KERNEL_IMPORTS } from './kernel/kernel.js';
+import { METER_MODULE } from './limits/instrument.js';
 
 /** A compiled module of a manifest, with the name other modules import it by. */
 export interface LinkableModule {
@@ -29,6 +30,12 @@ export function linkOrder(modules: readonly LinkableModule[], provided: Readonly
         }
       }
       if (imp.module === EXTISM_ENV && KERNEL_IMPORTS.includes(imp.name) && imp.kind === 'function') continue;
+      // Tenon's own metering imports, injected by the rewriter
+      if (
+        imp.module === METER_MODULE &&
+        ((imp.name === 'fuel' && imp.kind === 'global') || (imp.name === 'refuel' && imp.kind === 'function'))
+      )
+        continue;
       if (WASI_MODULES.has(imp.module) && wasi && imp.module === 'wasi_snapshot_preview1') continue;
       if (provided.get(imp.module)?.has(imp.name) && imp.kind === 'function') continue;
       unresolved.push({ module: imp.module, name: imp.name, kind: imp.kind, importer: m.name });

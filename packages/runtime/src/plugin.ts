@@ -11,10 +11,12 @@ import {
 } from './errors.js';
 import { type CallContextOwner, KernelCallContext, toWasmResults, USER_NAMESPACE } from './host-functions.js';
 import { Kernel, type KernelHost } from './kernel/kernel.js';
+import { METER_MODULE } from './limits/instrument.js';
+import { Meter } from './limits/meter.js';
 import { linkOrder } from './link.js';
 import { LOG_LEVELS } from './log.js';
 import { PluginOutput } from './output.js';
-import type { PluginSettings } from './settings.js';
+import { checkFuel, type PluginSettings } from './settings.js';
 import { classifyTrap } from './trap.js';
 import { WasiSandbox, wasiExitCode } from './wasi/wasi.js';
 
@@ -25,6 +27,20 @@ export type PluginInput = Uint8Array | ArrayBuffer | string | number | boolean |
 export interface CallOptions {
   /** A value host functions can read as `context.hostContext` during this call. */
   hostContext?: unknown;
+  /** Fuel limit for this call, overriding the plug-in's `fuel` option. */
+  fuel?: number;
+}
+
+/** What the last call of an instance cost. */
+export interface CallStats {
+  /** Fuel used (about one unit per WebAssembly instruction), or undefined for an unmetered module. */
+  fuel: number | undefined;
+  /** Wall-clock time of the call, in milliseconds. */
+  durationMs: number;
+  /** Size of the plug-in's own memory, in 64 KiB pages. */
+  memoryPages: number;
+  /** Extism memory in use at the end of the call, in bytes. */
+  kernelBytes: number;
 }
 
 const encoder = new TextEncoder();
@@ -41,9 +57,10 @@ export class CompiledPlugin {
   readonly #functions: readonly string[];
 
   /** @internal use compilePlugin() */
-  constructor(settings: PluginSettings, modules: readonly { name: string; module: WebAssembly.Module }[], main: number) {
+  constructor(settings: PluginSettings, modules: readonly { name: string; module: WebAssembly.Module; metered: boolean }[], main: number) {
     this.#settings = settings;
     this.#modules = modules;
+    this.metered = modules.some((m) => m.metered);
     this.#main = main;
     const provided = new Map<string, Set<string>>();
     for (const fn of settings.functions) {
@@ -56,6 +73,9 @@ export class CompiledPlugin {
       .filter((e) => e.kind === 'function')
       .map((e) => e.name);
   }
+
+  /** True when fuel metering was injected (the modules were given as bytes). */
+  readonly metered: boolean;
 
   /** The main module (the entry point whose exports are callable). */
   get mainModule(): WebAssembly.Module {
@@ -93,13 +113,14 @@ export class CompiledPlugin {
   }
 
   /** @internal Instantiate the modules against one kernel; dependencies first. */
-  link(kernel: Kernel, hostImports: WebAssembly.Imports, wasi: WasiSandbox | undefined): WebAssembly.Instance {
+  link(kernel: Kernel, hostImports: WebAssembly.Imports, wasi: WasiSandbox | undefined, meter: Meter | undefined): WebAssembly.Instance {
     const instances = new Map<string, WebAssembly.Instance>();
     let main: WebAssembly.Instance | undefined;
     for (const index of this.#order) {
       const { name, module } = this.#modules[index]!;
       const imports: WebAssembly.Imports = { ...hostImports, 'extism:host/env': kernel.env };
       if (wasi) imports.wasi_snapshot_preview1 = wasi.imports;
+      if (meter) imports[METER_MODULE] = { fuel: meter.global, refuel: meter.refuel };
       for (const [other, instance] of instances) imports[other] = instance.exports;
       let instance: WebAssembly.Instance;
       try {
@@ -157,6 +178,11 @@ export class Plugin implements CallContextOwner {
   #lastOutput: PluginOutput | undefined;
   /** The first error a host-side import raised during the current call; it wins over the trap it causes. */
   #abort: TenonError | undefined;
+  /** Fuel and deadline accounting, when the modules are metered. */
+  readonly #meter: Meter | undefined;
+  #stats: CallStats = { fuel: undefined, durationMs: 0, memoryPages: 0, kernelBytes: 0 };
+  /** For `instance: 'fresh'`: the live instance has served a call and must not serve another. */
+  #used = false;
 
   /** @internal use CompiledPlugin.instantiate() or createPlugin() */
   constructor(compiled: CompiledPlugin) {
@@ -166,12 +192,19 @@ export class Plugin implements CallContextOwner {
     this.#kernel = compiled.takeKernel();
     this.#kernel.host = this.#kernelHost();
     this.#kernel.exports.host_set_log_level(this.#settings.logLevelNumber);
+    this.#meter = compiled.metered ? new Meter() : undefined;
+    this.#meter?.start('Instantiation', this.#settings.fuel, this.#settings.timeoutMs);
     try {
       this.#live = this.#build();
     } catch (error) {
       compiled.returnKernel(this.#kernel);
-      throw error;
+      throw this.#meter?.abort ?? error;
     }
+  }
+
+  /** What the last call cost: fuel, time, memory. */
+  get stats(): CallStats {
+    return this.#stats;
   }
 
   /** @internal */
@@ -201,14 +234,21 @@ export class Plugin implements CallContextOwner {
    */
   call(name: string, input?: PluginInput, options?: CallOptions): PluginOutput {
     if (this.#closed) throw new StateError('CLOSED', `Cannot call "${name}": the plug-in is closed`);
-    if (this.#calling)
+    if (this.#calling) {
       throw new StateError('REENTRANT_CALL', `Cannot call "${name}": the plug-in is already in a call (plug-ins are not re-entrant)`);
-    const live = this.#liveOrBuild();
-    const fn = this.#function(live, name);
+    }
+    const fuel = options?.fuel ?? this.#settings.fuel;
+    if (options?.fuel !== undefined) checkFuel(options.fuel, 'fuel');
+    const started = performance.now();
     this.#calling = true;
     this.#hostContext = options?.hostContext;
     this.#abort = undefined;
     try {
+      if (this.#settings.instance === 'fresh' && this.#used) this.#forget();
+      this.#meter?.start(`Plug-in function "${name}"`, fuel, this.#settings.timeoutMs);
+      const live = this.#liveOrBuild();
+      const fn = this.#function(live, name);
+      this.#used = true;
       if (!live.initialized) this.#initialize(live, name);
       this.#writeInput(this.#kernel, name, input);
       let rc: number;
@@ -216,7 +256,7 @@ export class Plugin implements CallContextOwner {
         rc = resultCode(fn());
       } catch (error) {
         const exit = wasiExitCode(error);
-        if (exit === undefined || this.#abort) throw error;
+        if (exit === undefined || this.#abort || this.#meter?.abort) throw error;
         this.#live = undefined; // a WASI command exited: it is one-shot
         if (exit !== 0) throw new PluginError(`Plug-in function "${name}" exited with code ${exit}`, exit, undefined, 'PLUGIN_EXIT');
         rc = 0;
@@ -228,7 +268,20 @@ export class Plugin implements CallContextOwner {
     } finally {
       this.#calling = false;
       this.#hostContext = undefined;
+      this.#stats = {
+        fuel: this.#meter?.abort ? undefined : this.#meter?.used,
+        durationMs: performance.now() - started,
+        memoryPages: (this.#live?.memory?.buffer.byteLength ?? 0) / 65536,
+        kernelBytes: this.#kernel.exports.host_heap_bytes(),
+      };
     }
+  }
+
+  /** Drop the instance and its vars: the next call gets a new one (`instance: 'fresh'`). */
+  #forget(): void {
+    this.#live = undefined;
+    this.#vars.clear();
+    this.#varBytes = 0;
   }
 
   /** Forget every Extism memory block (the next call starts from an empty heap anyway). */
@@ -303,7 +356,12 @@ export class Plugin implements CallContextOwner {
           (line) => logger.error(line),
         )
       : undefined;
-    const instance = this.#compiled.link(kernel, this.#hostImports(), wasi);
+    let instance: WebAssembly.Instance;
+    try {
+      instance = this.#compiled.link(kernel, this.#hostImports(), wasi, this.#meter);
+    } catch (error) {
+      throw this.#meter?.abort ?? error;
+    }
     const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
     if (wasi) {
       if (!memory) throw new LinkError('Cannot use WASI: the plug-in does not export its memory as "memory"');
@@ -365,7 +423,8 @@ export class Plugin implements CallContextOwner {
   }
 
   #finish(kernel: Kernel, name: string, rc: number): PluginOutput {
-    if (this.#abort) throw this.#abort;
+    const abort = this.#abort ?? this.#meter?.abort;
+    if (abort) throw abort;
     const errorOffset = kernel.exports.host_error();
     if (errorOffset !== 0) {
       const message = kernel.readText(errorOffset) ?? '';
@@ -383,7 +442,7 @@ export class Plugin implements CallContextOwner {
 
   #failure(error: unknown, name: string): unknown {
     // A trap or exit leaves the guest's own state (stack pointer, allocator) mid-flight: rebuild.
-    const abort = this.#abort;
+    const abort = this.#abort ?? this.#meter?.abort;
     this.#abort = undefined;
     if (abort) {
       this.#live = undefined;
@@ -418,6 +477,8 @@ export class Plugin implements CallContextOwner {
         let value: unknown;
         try {
           value = fn.call(context, ...args);
+          // time spent in host functions counts against the deadline
+          if (this.#meter?.overdue()) this.#meter.timeout();
           if (value instanceof Promise) {
             value.catch(() => {});
             throw new TypeError('it returned a Promise; host functions called in-thread must be synchronous');

@@ -21,8 +21,15 @@ export interface PluginOptions {
   allowedHosts?: readonly string[];
   /** Directory mappings, overriding the manifest's. Not available yet: must be empty. */
   allowedPaths?: Record<string, string>;
-  /** Wall-clock limit per call in milliseconds. Not available yet: must be unset. */
+  /** Wall-clock limit per call in milliseconds, enforced in-thread (overrides the manifest's `timeout_ms`). */
   timeoutMs?: number | null;
+  /** Fuel limit per call (about one unit per WebAssembly instruction; see docs/limits.md). Default: unlimited. */
+  fuel?: number;
+  /**
+   * `reuse` (default, Extism's semantics): one instance serves every call, keeping its memory,
+   * globals and vars. `fresh`: every call gets a new instance, so nothing of one call reaches the next.
+   */
+  instance?: 'reuse' | 'fresh';
   /** Directory that relative `path` sources resolve against. Default: the current directory. */
   baseDir?: string;
 }
@@ -41,6 +48,9 @@ export interface PluginSettings {
   readonly maxVarBytes: number;
   readonly maxHttpResponseBytes: number;
   readonly allowedHosts: readonly string[];
+  readonly timeoutMs: number | undefined;
+  readonly fuel: number | undefined;
+  readonly instance: 'reuse' | 'fresh';
 }
 
 const MIB = 1024 * 1024;
@@ -50,12 +60,12 @@ const VALUE_TYPES: ReadonlySet<string> = new Set<ValueType>(['i32', 'i64', 'f32'
 export function resolveSettings(manifest: Manifest, options: PluginOptions): PluginSettings {
   const memory = { ...manifest.memory, ...options.memory };
   const timeoutMs = options.timeoutMs !== undefined ? options.timeoutMs : manifest.timeoutMs;
-  if (timeoutMs !== undefined && timeoutMs !== null) {
-    throw new StateError(
-      'UNSUPPORTED',
-      `timeoutMs (${timeoutMs}) is not enforced by this version of Tenon; remove it rather than run without it`,
-    );
+  if (timeoutMs !== undefined && timeoutMs !== null && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
   }
+  if (options.fuel !== undefined) checkFuel(options.fuel, 'fuel');
+  const instance = options.instance ?? 'reuse';
+  if (instance !== 'reuse' && instance !== 'fresh') throw new TypeError(`instance must be 'reuse' or 'fresh', got "${String(instance)}"`);
   const allowedPaths = options.allowedPaths ?? manifest.allowedPaths ?? {};
   if (Object.keys(allowedPaths).length > 0) {
     throw new StateError('UNSUPPORTED', 'allowedPaths is not available in this version of Tenon: plug-ins get no file system');
@@ -77,7 +87,15 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
     maxVarBytes: memory.maxVarBytes ?? MIB,
     maxHttpResponseBytes: memory.maxHttpResponseBytes ?? 50 * MIB,
     allowedHosts: options.allowedHosts ?? manifest.allowedHosts ?? [],
+    timeoutMs: timeoutMs ?? undefined,
+    fuel: options.fuel,
+    instance,
   };
+}
+
+/** Fuel limits are positive safe integers. */
+export function checkFuel(fuel: number, what: string): void {
+  if (!Number.isSafeInteger(fuel) || fuel <= 0) throw new RangeError(`${what} must be a positive integer, got ${fuel}`);
 }
 
 function checkHostFunction(fn: HostFunction, index: number): void {

@@ -1,0 +1,90 @@
+import { LimitError } from '../errors.js';
+
+/** Fuel granted per refuel when a deadline must be checked: about a millisecond of execution. */
+const TIMED_SLICE = 1_000_000;
+/** Fuel granted per refuel when only a fuel limit (or nothing) applies. */
+const FREE_SLICE = 0x3fffffff;
+
+/**
+ * The host side of injected fuel metering for one plug-in instance. The plug-in counts down
+ * `global` and calls `refuel` when it goes negative; refuel accounts for the slice, checks the
+ * fuel limit and the deadline, and either grants another slice or leaves the counter negative,
+ * which makes the injected code trap. The reason is kept in `abort` for the caller to report.
+ */
+export class Meter {
+  /** The counter the plug-in's modules import as `tenon.fuel`. */
+  readonly global = new WebAssembly.Global({ value: 'i32', mutable: true }, FREE_SLICE);
+  /** Why the last call was stopped, if it was. */
+  abort: LimitError | undefined;
+  #granted = FREE_SLICE;
+  #spent = 0;
+  #limit = Number.POSITIVE_INFINITY;
+  #deadline = Number.POSITIVE_INFINITY;
+  #timeoutMs = 0;
+  #started = 0;
+  #what = '';
+
+  /** Start metering a call (or an instantiation): `fuel` units at most, `timeoutMs` of wall clock at most. */
+  start(what: string, fuel: number | undefined, timeoutMs: number | undefined): void {
+    this.abort = undefined;
+    this.#what = what;
+    this.#spent = 0;
+    this.#limit = fuel ?? Number.POSITIVE_INFINITY;
+    this.#timeoutMs = timeoutMs ?? 0;
+    this.#started = performance.now();
+    this.#deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.#started + timeoutMs;
+    this.#grant();
+  }
+
+  /** Fuel used since start(). */
+  get used(): number {
+    return this.#spent + this.#granted - (this.global.value as number);
+  }
+
+  /** Milliseconds since start(). */
+  get elapsedMs(): number {
+    return performance.now() - this.#started;
+  }
+
+  /** True when the deadline has passed (host functions check it too: their time counts). */
+  overdue(): boolean {
+    return this.#deadline !== Number.POSITIVE_INFINITY && performance.now() > this.#deadline;
+  }
+
+  readonly refuel = (): void => {
+    if (this.abort) {
+      this.#stop(this.abort);
+      return;
+    }
+    this.#spent += this.#granted - (this.global.value as number);
+    this.#granted = 0;
+    if (this.#spent > this.#limit) {
+      this.#stop(new LimitError('FUEL_EXHAUSTED', `${this.#what} ran out of fuel: used ${this.#spent} of ${this.#limit}`));
+    } else if (this.overdue()) {
+      this.timeout();
+    } else {
+      this.#grant();
+    }
+  };
+
+  /** Stop the current call for running past its deadline. */
+  timeout(): void {
+    this.#stop(
+      new LimitError(
+        'TIMEOUT',
+        `${this.#what} ran past its ${this.#timeoutMs} ms deadline (stopped after ${this.elapsedMs.toFixed(1)} ms)`,
+      ),
+    );
+  }
+
+  #stop(error: LimitError): void {
+    this.abort ??= error;
+    this.global.value = -0x40000000;
+  }
+
+  #grant(): void {
+    const slice = this.#deadline === Number.POSITIVE_INFINITY ? FREE_SLICE : TIMED_SLICE;
+    this.#granted = Math.max(0, Math.min(slice, this.#limit - this.#spent));
+    this.global.value = this.#granted;
+  }
+}
