@@ -36,7 +36,14 @@ for (const dir of dirs) {
     if (file.endsWith('.wat')) {
       const target = join(out, `${basename(file, '.wat')}.wasm`);
       if (newer(target, [source])) continue;
-      const parsed = wabt.parseWat(file, readFileSync(source, 'utf8'), { multi_value: true, bulk_memory: true, mutable_globals: true });
+      const parsed = wabt.parseWat(file, readFileSync(source, 'utf8'), {
+        multi_value: true,
+        bulk_memory: true,
+        mutable_globals: true,
+        tail_call: true,
+        exceptions: true,
+        reference_types: true,
+      });
       parsed.resolveNames();
       parsed.validate();
       writeFileSync(target, parsed.toBinary({ write_debug_names: true }).buffer);

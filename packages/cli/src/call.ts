@@ -13,14 +13,14 @@ interface CallFlags {
   loop: number;
   timeout?: number;
   fuel?: number;
+  stats?: boolean;
+  instance: 'reuse' | 'fresh';
   allowHost: string[];
   allowPath: string[];
 }
 
 /** Flags the parser accepts now and later work wires; refused until then rather than ignored. */
 const NOT_YET: readonly (readonly [keyof CallFlags, string])[] = [
-  ['timeout', '--timeout'],
-  ['fuel', '--fuel'],
   ['allowHost', '--allow-host'],
   ['allowPath', '--allow-path'],
 ];
@@ -40,8 +40,14 @@ export function callCommand(io: Io, exit: (status: number) => void): Command {
     .option('--memory-max <pages>', 'pages of 64 KiB each memory may grow by', positiveInteger)
     .addOption(new Option('--log-level <level>', 'lowest plug-in log level shown on stderr').choices(LOG_LEVELS).default('info'))
     .option('--loop <n>', 'call n times on one instance; print the last output and timings', positiveInteger, 1)
-    .option('--timeout <ms>', 'wall-clock limit per call (not available yet)', positiveInteger)
-    .option('--fuel <n>', 'instruction budget per call (not available yet)', positiveInteger)
+    .option('--timeout <ms>', 'wall-clock limit per call, in milliseconds', positiveInteger)
+    .option('--fuel <n>', 'fuel limit per call (about one unit per WebAssembly instruction)', positiveInteger)
+    .addOption(
+      new Option('--instance <mode>', 'reuse one instance for every call, or a fresh one per call')
+        .choices(['reuse', 'fresh'])
+        .default('reuse'),
+    )
+    .option('--stats', 'after each call, print {"fuel","durationMs","memoryPages","kernelBytes"} as one JSON line on stderr')
     .option('--allow-host <host>', 'a host name glob the plug-in may reach over HTTP (repeatable; not available yet)', collect, [])
     .option('--allow-path <host:guest>', 'map a host directory into the guest (repeatable; not available yet)', collect, [])
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)
@@ -72,25 +78,38 @@ async function runCall(source: string, name: string, flags: CallFlags, io: Io): 
     logger: stderrLogger(io),
     ...(flags.wasi && { wasi: true }),
     ...(flags.memoryMax !== undefined && { memory: { maxPages: flags.memoryMax } }),
+    ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
+    ...(flags.fuel !== undefined && { fuel: flags.fuel }),
+    instance: flags.instance,
   };
   let plugin: Plugin | undefined;
   try {
     plugin = await createPlugin(source, options);
-    if (flags.loop === 1) {
-      io.stdout.write(plugin.call(name, input).bytes());
-      return EXIT.ok;
-    }
+    const loaded = plugin;
+    const stats = (): void => {
+      if (!flags.stats) return;
+      const { fuel, durationMs, memoryPages, kernelBytes } = loaded.stats;
+      io.stderr.write(`${JSON.stringify({ fuel: fuel ?? null, durationMs: Number(durationMs.toFixed(3)), memoryPages, kernelBytes })}\n`);
+    };
     const micros: number[] = [];
     let output: Uint8Array = new Uint8Array(0);
-    for (let i = 0; i < flags.loop; i++) {
-      const start = process.hrtime.bigint();
-      output = plugin.call(name, input).bytes();
-      micros.push(Number(process.hrtime.bigint() - start) / 1000);
+    try {
+      for (let i = 0; i < flags.loop; i++) {
+        const start = process.hrtime.bigint();
+        output = plugin.call(name, input).bytes();
+        micros.push(Number(process.hrtime.bigint() - start) / 1000);
+        stats();
+      }
+    } catch (error) {
+      stats();
+      throw error;
     }
     io.stdout.write(output);
-    micros.sort((a, b) => a - b);
-    const at = (q: number): string => (micros[Math.min(micros.length - 1, Math.floor(q * micros.length))] ?? 0).toFixed(2);
-    io.stderr.write(`tenon: ${flags.loop} calls, median ${at(0.5)} µs, p99 ${at(0.99)} µs per call\n`);
+    if (flags.loop > 1) {
+      micros.sort((a, b) => a - b);
+      const at = (q: number): string => (micros[Math.min(micros.length - 1, Math.floor(q * micros.length))] ?? 0).toFixed(2);
+      io.stderr.write(`tenon: ${flags.loop} calls, median ${at(0.5)} µs, p99 ${at(0.99)} µs per call\n`);
+    }
     return EXIT.ok;
   } catch (error) {
     if (!isTenonError(error)) throw error;

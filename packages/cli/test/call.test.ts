@@ -124,8 +124,6 @@ describe('tenon call', () => {
 
   test('flags that later versions wire are refused clearly with 2, not ignored', async () => {
     for (const [flag, value] of [
-      ['--timeout', '100'],
-      ['--fuel', '1000'],
       ['--allow-host', 'example.com'],
       ['--allow-path', '/tmp:/data'],
     ]) {
@@ -133,6 +131,43 @@ describe('tenon call', () => {
       assert.equal(result.status, 2, flag);
       assert.equal(result.stderr, `tenon: ${flag} is not available yet in this version of tenon\n`);
     }
+  });
+
+  test('--fuel stops a plug-in that needs more with exit 4', async () => {
+    const result = await tenon(['call', fixture('count_vowels'), 'count_vowels', '--input', 'x'.repeat(10_000), '--fuel', '500']);
+    assert.equal(result.status, 4);
+    assert.match(result.stderr, /^tenon: FUEL_EXHAUSTED: Plug-in function "count_vowels" ran out of fuel: used \d+ of 500\n$/);
+  });
+
+  test('--timeout stops an infinite loop with exit 4', async () => {
+    const result = await tenon(['call', fixture('start_loop'), 'run', '--timeout', '50']);
+    assert.equal(result.status, 4);
+    assert.match(result.stderr, /TIMEOUT: .*50 ms deadline/);
+  });
+
+  test('--stats prints one JSON line per call, with the same fuel on every run', async () => {
+    const runs = await Promise.all(
+      [1, 2].map(() => tenon(['call', fixture('count_vowels'), 'count_vowels', '--input', 'Hello', '--stats', '--loop', '2'])),
+    );
+    const lines = runs.flatMap((r) =>
+      r.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l)),
+    );
+    assert.equal(lines.length, 4);
+    for (const line of lines) {
+      assert.deepEqual(Object.keys(line), ['fuel', 'durationMs', 'memoryPages', 'kernelBytes']);
+      assert.equal(line.fuel, lines[0].fuel);
+      assert.ok(line.fuel > 0);
+    }
+  });
+
+  test('--instance fresh gives every call a new instance', async () => {
+    const reuse = await tenon(['call', fixture('globals'), 'count', '--loop', '3']);
+    const fresh = await tenon(['call', fixture('globals'), 'count', '--loop', '3', '--instance', 'fresh']);
+    assert.equal(Buffer.from(reuse.stdout, 'latin1').readBigUInt64LE(0), 3n);
+    assert.equal(Buffer.from(fresh.stdout, 'latin1').readBigUInt64LE(0), 1n);
   });
 
   test('--help lists the exit codes', async () => {

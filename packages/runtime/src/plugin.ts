@@ -269,7 +269,7 @@ export class Plugin implements CallContextOwner {
       this.#calling = false;
       this.#hostContext = undefined;
       this.#stats = {
-        fuel: this.#meter?.abort ? undefined : this.#meter?.used,
+        fuel: this.#meter?.used,
         durationMs: performance.now() - started,
         memoryPages: (this.#live?.memory?.buffer.byteLength ?? 0) / 65536,
         kernelBytes: this.#kernel.exports.host_heap_bytes(),
@@ -485,6 +485,7 @@ export class Plugin implements CallContextOwner {
           }
           return toWasmResults(fn.results, value);
         } catch (error) {
+          if (this.#meter?.overdue()) this.#meter.timeout();
           if (error instanceof TenonError && error === this.#abort) throw error;
           const reason = error instanceof Error ? error.message : String(error);
           return this.#raise(new HostFunctionError(fn.name, `Host function "${label}" failed: ${reason}`, { cause: error }));

@@ -79,7 +79,7 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Uint8
         emit(section.id, rewriteElements(r, shift));
         break;
       case SECTION.code:
-        emit(section.id, rewriteCode(r, shift, meter, imports.funcs, escaping, paramCounts(bytes, sections)));
+        emit(section.id, rewriteCode(r, shift, meter, imports, escaping, paramCounts(bytes, sections)));
         break;
       case SECTION.data:
         emit(section.id, rewriteData(r, shift));
@@ -208,16 +208,24 @@ function paramCounts(bytes: Uint8Array, sections: readonly Section[]): number[] 
   return Array.from({ length: r.u32() }, () => types[r.u32()] ?? 0);
 }
 
-function countImports(bytes: Uint8Array, section: Section | undefined): { funcs: number; globals: number } {
-  const counts = { funcs: 0, globals: 0 };
+interface Imports {
+  funcs: number;
+  globals: number;
+  /** Function imports that may run long or stop the call: everything but the Extism kernel's. */
+  host: Set<number>;
+}
+
+function countImports(bytes: Uint8Array, section: Section | undefined): Imports {
+  const counts: Imports = { funcs: 0, globals: 0, host: new Set() };
   if (!section) return counts;
   const r = new Reader(bytes, section.start, section.end);
   const n = r.u32();
   for (let i = 0; i < n; i++) {
-    r.skip(r.u32());
+    const module = r.name();
     r.skip(r.u32());
     const kind = r.byte();
     if (kind === 0) {
+      if (module !== 'extism:host/env') counts.host.add(counts.funcs);
       counts.funcs++;
       r.u32();
     } else if (kind === 1) {
@@ -475,7 +483,8 @@ function decodeBody(r: Reader, index: number, params: number): Body {
  * Any path that runs forever still passes a charge: a loop, or a function that is not inlined.
  * Returns each defined function's inlined cost, or undefined when it charges at its own entry.
  */
-function inlineCosts(bodies: readonly Body[], importedFuncs: number, escaping: ReadonlySet<number>): (number | undefined)[] {
+function inlineCosts(bodies: readonly Body[], imports: Imports, escaping: ReadonlySet<number>): (number | undefined)[] {
+  const importedFuncs = imports.funcs;
   const VISITING = -1;
   const NOT_INLINED = -2;
   const state = new Map<number, number>();
@@ -490,7 +499,12 @@ function inlineCosts(bodies: readonly Body[], importedFuncs: number, escaping: R
     state.set(i, VISITING);
     let total = body.instructions.length;
     for (const ins of body.instructions) {
-      if (ins.op !== OP.call || !ins.func || ins.func.index < importedFuncs) continue;
+      if (ins.op !== OP.call || !ins.func) continue;
+      if (ins.func.index < importedFuncs) {
+        if (!imports.host.has(ins.func.index)) continue;
+        total = NOT_INLINED; // a host function may take long: the caller must resync around it
+        break;
+      }
       const callee = visit(ins.func.index - importedFuncs);
       total = callee === NOT_INLINED ? NOT_INLINED : total + callee;
       if (total === NOT_INLINED || total > MAX_INLINED_COST) {
@@ -514,7 +528,7 @@ function rewriteCode(
   r: Reader,
   shift: IndexMap,
   meter: Meter | undefined,
-  importedFuncs: number,
+  imports: Imports,
   escaping: ReadonlySet<number>,
   params: readonly number[],
 ): Writer {
@@ -530,10 +544,10 @@ function rewriteCode(
   if (meter) {
     const targets = new Set(escaping);
     for (const body of bodies) for (const ins of body.instructions) if (ins.op === OP.refFunc && ins.func) targets.add(ins.func.index);
-    inlined = inlineCosts(bodies, importedFuncs, targets);
+    inlined = inlineCosts(bodies, imports, targets);
   }
   const w = new Writer().u32(count);
-  for (const [i, body] of bodies.entries()) w.sized(emitBody(body, shift, meter, inlined, importedFuncs, inlined[i] !== undefined));
+  for (const [i, body] of bodies.entries()) w.sized(emitBody(body, shift, meter, inlined, imports, inlined[i] !== undefined));
   return w;
 }
 
@@ -542,9 +556,10 @@ function emitBody(
   shift: IndexMap,
   meter: Meter | undefined,
   inlined: readonly (number | undefined)[],
-  importedFuncs: number,
+  imports: Imports,
   isInlined: boolean,
 ): Writer {
+  const importedFuncs = imports.funcs;
   const { reader, instructions, regionOf } = body;
   const bytes = reader.bytes;
   if (!meter || isInlined) {
@@ -570,14 +585,22 @@ function emitBody(
     .byte(0x7f);
   const save = () => w.byte(0x20).u32(local).byte(0x24).u32(meter.global); // local.get; global.set
   const load = () => w.byte(0x23).u32(meter.global).byte(0x21).u32(local); // global.get; local.set
+  // In a catch clause neither copy is sure to be current (the thrower may not have saved): keep
+  // the smaller, so catching exceptions never hands fuel back.
+  const loadMin = () => {
+    w.byte(0x23).u32(meter.global).byte(0x20).u32(local); // global.get; local.get
+    w.byte(0x23).u32(meter.global).byte(0x20).u32(local).byte(0x48); // global.get; local.get; i32.lt_s
+    w.byte(0x1b).byte(0x21).u32(local); // select; local.set
+  };
   load();
   charge(w, meter, local, costs[0]!);
   let depth = 0;
   let nextRegion = 1;
   for (const [k, ins] of instructions.entries()) {
     const op = ins.op;
+    const callee = op === OP.call && ins.func ? ins.func.index : -1;
     const callsMetered =
-      (op === OP.call && ins.func && (ins.func.index < importedFuncs ? false : inlined[ins.func.index - importedFuncs] === undefined)) ||
+      (callee >= 0 && (callee < importedFuncs ? imports.host.has(callee) : inlined[callee - importedFuncs] === undefined)) ||
       op === 0x11 ||
       op === 0x14;
     const leaves =
@@ -595,8 +618,8 @@ function emitBody(
     if (opensBlock(op)) depth++;
     else if (op === OP.end) depth--;
     if (op === OP.loop) charge(w, meter, local, costs[nextRegion++]!);
-    // after a call, or when a catch clause takes over from code that may have thrown mid-way
-    if (callsMetered || op === 0x07 || op === 0x19) load();
+    if (callsMetered) load();
+    else if (op === 0x07 || op === 0x19) loadMin(); // catch, catch_all
   }
   return w;
 }

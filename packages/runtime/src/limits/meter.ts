@@ -36,9 +36,9 @@ export class Meter {
     this.#grant();
   }
 
-  /** Fuel used since start(). */
+  /** Fuel used since start() (up to the charge that stopped the call, if one did). */
   get used(): number {
-    return this.#spent + this.#granted - (this.global.value as number);
+    return this.abort ? this.#spent : this.#spent + this.#granted - (this.global.value as number);
   }
 
   /** Milliseconds since start(). */
@@ -56,8 +56,7 @@ export class Meter {
       this.#stop(this.abort);
       return;
     }
-    this.#spent += this.#granted - (this.global.value as number);
-    this.#granted = 0;
+    this.#account();
     if (this.#spent > this.#limit) {
       this.#stop(new LimitError('FUEL_EXHAUSTED', `${this.#what} ran out of fuel: used ${this.#spent} of ${this.#limit}`));
     } else if (this.overdue()) {
@@ -77,8 +76,18 @@ export class Meter {
     );
   }
 
+  /** Move what the plug-in counted down into #spent. */
+  #account(): void {
+    this.#spent += this.#granted - (this.global.value as number);
+    this.#granted = 0;
+    this.global.value = 0;
+  }
+
   #stop(error: LimitError): void {
-    this.abort ??= error;
+    if (!this.abort) {
+      this.#account();
+      this.abort = error;
+    }
     this.global.value = -0x40000000;
   }
 

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { compilePlugin, createPlugin, type HostFunction, LimitError } from '../src/index.js';
+import { fixture, load } from './fixtures.js';
+
+const boom: HostFunction = {
+  name: 'boom',
+  params: [],
+  results: [],
+  call: () => {
+    throw new Error('boom');
+  },
+};
+
+describe('fuel', () => {
+  test('every call reports the fuel it used, the same on every run', async () => {
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      using plugin = await load('count_vowels');
+      plugin.call('count_vowels', 'Hello, World!');
+      plugin.call('count_vowels', 'Hello, World!');
+      runs.push(plugin.stats.fuel!);
+    }
+    assert.ok(runs[0]! > 0);
+    assert.deepEqual(runs, [runs[0], runs[0], runs[0]]);
+  });
+
+  test('more work costs more fuel', async () => {
+    using plugin = await load('count_vowels');
+    plugin.call('count_vowels', 'a'.repeat(10));
+    const small = plugin.stats.fuel!;
+    plugin.call('count_vowels', 'a'.repeat(1000));
+    assert.ok(plugin.stats.fuel! > small * 10);
+  });
+
+  test('a call that needs more than its fuel fails with FUEL_EXHAUSTED, and the next call works', async () => {
+    using plugin = await load('count_vowels', { fuel: 5_000 });
+    assert.throws(() => plugin.call('count_vowels', 'a'.repeat(100_000)), {
+      name: 'LimitError',
+      code: 'FUEL_EXHAUSTED',
+      message: /^Plug-in function "count_vowels" ran out of fuel: used \d+ of 5000$/,
+    });
+    assert.deepEqual(plugin.call('count_vowels', 'aaa').json(), { count: 3 });
+  });
+
+  test('a per-call fuel limit overrides the plug-in’s', async () => {
+    using plugin = await load('count_vowels');
+    assert.throws(() => plugin.call('count_vowels', 'a'.repeat(1000), { fuel: 100 }), { code: 'FUEL_EXHAUSTED' });
+    assert.deepEqual(plugin.call('count_vowels', 'a'.repeat(1000)).json(), { count: 1000 });
+    assert.throws(() => plugin.call('count_vowels', 'a', { fuel: 0 }), { name: 'RangeError' });
+  });
+
+  for (const fn of ['spin', 'spin_calls', 'tail_forever', 'ping_pong']) {
+    test(`an endless "${fn}" is stopped by fuel`, async () => {
+      using plugin = await load('hostile', { fuel: 1_000_000, functions: [boom] });
+      assert.throws(() => plugin.call(fn), { code: 'FUEL_EXHAUSTED' });
+      assert.equal(plugin.call('ok').length, 0);
+    });
+  }
+
+  test('a plug-in that catches every exception still runs out of fuel, and the first failure is reported', async () => {
+    using plugin = await load('hostile', { fuel: 50_000, functions: [boom] });
+    assert.throws(() => plugin.call('catch_spin'), { code: 'HOST_FUNCTION_FAILED', message: /boom/ });
+    assert.equal(plugin.call('ok').length, 0);
+  });
+
+  test('a start function that loops is stopped by fuel at instantiation', async () => {
+    await assert.rejects(createPlugin(fixture('start_loop'), { fuel: 100_000 }), {
+      name: 'LimitError',
+      code: 'FUEL_EXHAUSTED',
+      message: /^Instantiation ran out of fuel/,
+    });
+  });
+
+  test('fuel and timeouts need module bytes, not a compiled WebAssembly.Module', async () => {
+    await assert.rejects(createPlugin(new WebAssembly.Module(fixture('count_vowels')), { fuel: 10 }), { code: 'UNSUPPORTED' });
+  });
+});
+
+describe('deadlines', () => {
+  test('a plug-in that catches the host’s exceptions in an endless loop is stopped at timeoutMs', async () => {
+    using plugin = await load('hostile', { timeoutMs: 30, functions: [boom] });
+    assert.throws(() => plugin.call('catch_spin'), { code: 'HOST_FUNCTION_FAILED' });
+    assert.equal(plugin.call('ok').length, 0);
+  });
+
+  for (const fn of ['spin', 'spin_calls', 'tail_forever', 'ping_pong']) {
+    test(`an endless "${fn}" is stopped at timeoutMs, and the next call works`, async () => {
+      using plugin = await load('hostile', { timeoutMs: 30, functions: [boom] });
+      assert.throws(
+        () => plugin.call(fn),
+        (error) => {
+          assert.ok(error instanceof LimitError);
+          assert.equal(error.code, 'TIMEOUT');
+          assert.match(error.message, new RegExp(`^Plug-in function "${fn}" ran past its 30 ms deadline`));
+          return true;
+        },
+      );
+      assert.equal(plugin.call('ok').length, 0);
+    });
+  }
+
+  test('the manifest’s timeout_ms applies', async () => {
+    using plugin = await createPlugin({ wasm: [{ data: fixture('hostile') }], timeout_ms: 20 } as never, { functions: [boom] });
+    assert.throws(() => plugin.call('spin'), { code: 'TIMEOUT', message: /20 ms/ });
+  });
+
+  test('time spent in host functions counts against the deadline', async () => {
+    const slow: HostFunction = {
+      name: 'boom',
+      params: [],
+      results: [],
+      call: () => {
+        const until = performance.now() + 15;
+        while (performance.now() < until) {
+          // a host function that takes its time
+        }
+      },
+    };
+    using plugin = await load('hostile', { timeoutMs: 40, functions: [slow] });
+    assert.throws(() => plugin.call('catch_spin'), { code: 'TIMEOUT', message: /40 ms deadline/ });
+  });
+
+  test('a start function that loops is stopped at timeoutMs', async () => {
+    await assert.rejects(createPlugin(fixture('start_loop'), { timeoutMs: 20 }), {
+      code: 'TIMEOUT',
+      message: /^Instantiation ran past its 20 ms deadline/,
+    });
+  });
+
+  test('timeoutMs must be positive', async () => {
+    await assert.rejects(compilePlugin(fixture('count_vowels'), { timeoutMs: -1 }), { name: 'RangeError' });
+  });
+});
+
+describe('instance isolation', () => {
+  test('instance: fresh gives each call a new instance: no globals or vars carried over', async () => {
+    using fresh = await load('config_var', { instance: 'fresh' });
+    for (let i = 0; i < 3; i++) assert.equal(Buffer.from(fresh.call('counter').bytes()).readBigUInt64LE(0), 1n);
+    using globals = await load('globals', { instance: 'fresh' });
+    for (let i = 0; i < 3; i++) assert.equal(Buffer.from(globals.call('count').bytes()).readBigUInt64LE(0), 1n);
+  });
+
+  test('instance: reuse (the default) keeps state, as Extism does', async () => {
+    using plugin = await load('globals');
+    plugin.call('count');
+    assert.equal(Buffer.from(plugin.call('count').bytes()).readBigUInt64LE(0), 2n);
+  });
+});
