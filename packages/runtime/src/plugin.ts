@@ -222,9 +222,11 @@ export class Plugin implements CallContextOwner {
     return this.#compiled;
   }
 
-  /** True when `name` is an exported function of the main module. */
+  /** True when `name` is an exported function of the main module that takes no parameters. */
   functionExists(name: string): boolean {
-    return this.#compiled.functions.includes(name);
+    if (!this.#compiled.functions.includes(name)) return false;
+    const fn = this.#live?.exports[name];
+    return typeof fn !== 'function' || fn.length === 0;
   }
 
   /**
@@ -363,10 +365,8 @@ export class Plugin implements CallContextOwner {
       throw this.#meter?.abort ?? error;
     }
     const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
-    if (wasi) {
-      if (!memory) throw new LinkError('Cannot use WASI: the plug-in does not export its memory as "memory"');
-      wasi.bind(memory);
-    }
+    // WASI works on the memory a module exports; one without memory cannot use WASI calls that need it
+    if (wasi && memory) wasi.bind(memory);
     return { exports: instance.exports, memory, functions: new Map(), initialized: false };
   }
 
@@ -501,8 +501,13 @@ export class Plugin implements CallContextOwner {
     const text = (offset: number, what: string): string => {
       const value = kernel().readText(offset);
       if (value === null) this.#raise(new PluginError(`Plug-in passed an invalid ${what} offset to the host`, -1));
-      kernel().free(offset);
       return value;
+    };
+    // The host owns the key it is given; the answer is allocated before the key is freed, so the
+    // two never share an offset (older PDKs free the key again themselves).
+    const answer = (key: number, result: number): number => {
+      kernel().free(key);
+      return result;
     };
     const block = (bytes: Uint8Array | undefined, what: string): number => {
       if (bytes === undefined || bytes.length === 0) return 0;
@@ -512,14 +517,17 @@ export class Plugin implements CallContextOwner {
       return offset;
     };
     return {
-      config_get: (key) => block(settings.configBytes.get(text(key, 'config key')), 'config value'),
-      var_get: (key) => block(this.#vars.get(text(key, 'var key')), 'var'),
+      config_get: (key) => answer(key, block(settings.configBytes.get(text(key, 'config key')), 'config value')),
+      var_get: (key) => answer(key, block(this.#vars.get(text(key, 'var key')), 'var')),
       var_set: (key, value) => {
-        const name = text(key, 'var key');
-        if (value === 0) return this.#storeVar(name, undefined);
-        const bytes = kernel().read(value);
+        if (key === 0) return; // a null key names no var: nothing to set (as Extism's runtime does)
+        // read both blocks before freeing either: the key and the value may be the same block
+        const name = kernel().readText(key);
+        if (name === null) this.#raise(new PluginError('Plug-in passed an invalid var key offset to the host', -1));
+        const bytes = value === 0 ? undefined : kernel().read(value);
         if (bytes === null) this.#raise(new PluginError(`Plug-in passed an invalid block for var "${name}"`, -1));
-        kernel().free(value);
+        kernel().free(key);
+        if (value !== 0) kernel().free(value);
         try {
           this.#storeVar(name, bytes);
         } catch (error) {

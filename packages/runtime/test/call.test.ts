@@ -95,6 +95,12 @@ describe('calling a plug-in', () => {
     assert.equal(plugin.functionExists('nope'), false);
   });
 
+  test('functionExists is false for exports that take parameters', async () => {
+    using plugin = await load('fail');
+    assert.equal(plugin.functionExists('fail'), true);
+    assert.equal(plugin.functionExists('takes_args'), false);
+  });
+
   test('calling a missing function fails with FUNCTION_NOT_FOUND and lists what exists', async () => {
     using plugin = await load('count_vowels');
     assert.throws(() => plugin.call('count_consonants'), {

@@ -55,6 +55,28 @@ describe('vars', () => {
     assert.equal(u64(plugin.call('counter').bytes()), 1);
   });
 
+  test('var_set may be given one block as both key and value', async () => {
+    using plugin = await load('abi_fuzz');
+    const record = (op: number, a: bigint, b: bigint): Buffer => {
+      const bytes = Buffer.alloc(17);
+      bytes[0] = op;
+      bytes.writeBigUInt64LE(a, 1);
+      bytes.writeBigUInt64LE(b, 9);
+      return bytes;
+    };
+    // alloc(5); store "same!" into it (ops relative to the last block); var_set(block, block)
+    const records = 1 + 5 + 1;
+    const inputBlock = Math.ceil((records * 17) / 8) * 8;
+    const block = BigInt(256 + 16 + inputBlock + 16); // the kernel's first block after the input
+    const script = Buffer.concat([
+      record(0, 5n, 0n),
+      ...[...'same!'].map((c, i) => record(0x86, BigInt(i), BigInt(c.charCodeAt(0)))),
+      record(0x8f, 0n, block), // op 15: var_set
+    ]);
+    plugin.call('run', script);
+    assert.equal(Buffer.from(plugin.getVar('same!') ?? []).toString(), 'same!');
+  });
+
   test('the host reads and writes vars between calls', async () => {
     using plugin = await load('config_var');
     const seven = new Uint8Array(8);

@@ -146,10 +146,16 @@
     (local.set $cap (i32.and (i32.add (i32.wrap_i64 (local.get $n)) (i32.const 7)) (i32.const -8)))
     (local.set $class (call $class (local.get $cap)))
 
-    ;; First fit in the block's own class (bounded scan), then the head of the smallest larger
-    ;; class that has one; $nonempty has a bit per class with free blocks, so the usual case
-    ;; (nothing freed yet) goes straight to the bump pointer.
-    (if (global.get $nonempty)
+    ;; Bump while the block fits in memory as it is. Freed blocks are reused only when memory
+    ;; would otherwise have to grow, as in Extism's own kernel: a block stays readable after
+    ;; `free` for as long as possible, so plug-ins that read a block after freeing it, or free a
+    ;; block the host already freed, keep working.
+    ;; Then: first fit in the block's own class (bounded scan), else the head of the smallest
+    ;; larger class that has one ($nonempty has a bit per class with free blocks).
+    (if (i32.and (i32.ne (global.get $nonempty) (i32.const 0))
+                 (i64.gt_u (i64.add (i64.extend_i32_u (global.get $heap_end))
+                                    (i64.extend_i32_u (i32.add (local.get $cap) (i32.const 16))))
+                           (i64.extend_i32_u (global.get $mem_end))))
       (then
         (if (i32.and (global.get $nonempty) (i32.shl (i32.const 1) (local.get $class)))
           (then
@@ -206,13 +212,7 @@
     (if (i32.eqz (local.get $h)) (then (return)))
     (if (i32.eq (local.get $h) (i32.sub (global.get $input_off) (i32.const 16)))
       (then (global.set $input_len (i64.const 0))))
-    (if (i32.eq (i32.add (i32.add (local.get $h) (i32.const 16)) (i32.load offset=4 (local.get $h)))
-                (global.get $heap_end))
-      (then
-        ;; the last block: give it back to the bump pointer (its bytes stay readable until reused)
-        (i32.store (local.get $h) (global.get $FREE))
-        (global.set $heap_end (local.get $h)))
-      (else (call $push_free (local.get $h)))))
+    (call $push_free (local.get $h)))
 
   (func $reset
     (global.set $heap_end (global.get $HEAP))
