@@ -23,10 +23,10 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
   const modules = await Promise.all(
     resolved.map(async ({ name, bytes, module }, i) => {
       if (module) {
-        if (settings.fuel !== undefined || settings.timeoutMs !== undefined) {
+        if (settings.fuel !== undefined || settings.timeoutMs !== undefined || settings.seed !== undefined) {
           throw new StateError(
             'UNSUPPORTED',
-            'fuel and timeoutMs need the module bytes to meter it; pass bytes instead of a WebAssembly.Module',
+            'fuel, timeoutMs and deterministic need the module bytes to meter it; pass bytes instead of a WebAssembly.Module',
           );
         }
         if (settings.maxPages !== undefined) {

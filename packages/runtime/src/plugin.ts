@@ -18,7 +18,7 @@ import { LOG_LEVELS } from './log.js';
 import { PluginOutput } from './output.js';
 import { checkFuel, type PluginSettings } from './settings.js';
 import { classifyTrap } from './trap.js';
-import { WasiSandbox, wasiExitCode } from './wasi/wasi.js';
+import { deterministicWorld, realWorld, WasiSandbox, type WasiWorld, wasiExitCode } from './wasi/wasi.js';
 
 /** What a plug-in function takes: bytes, text (sent as UTF-8), or any other value (sent as JSON). */
 export type PluginInput = Uint8Array | ArrayBuffer | string | number | boolean | object | null | undefined;
@@ -183,6 +183,8 @@ export class Plugin implements CallContextOwner {
   #stats: CallStats = { fuel: undefined, durationMs: 0, memoryPages: 0, kernelBytes: 0 };
   /** For `instance: 'fresh'`: the live instance has served a call and must not serve another. */
   #used = false;
+  /** What WASI sees of time and randomness. */
+  readonly #world: WasiWorld & { reset?(): void };
 
   /** @internal use CompiledPlugin.instantiate() or createPlugin() */
   constructor(compiled: CompiledPlugin) {
@@ -193,6 +195,14 @@ export class Plugin implements CallContextOwner {
     this.#kernel.host = this.#kernelHost();
     this.#kernel.exports.host_set_log_level(this.#settings.logLevelNumber);
     this.#meter = compiled.metered ? new Meter() : undefined;
+    const meter = this.#meter;
+    this.#world =
+      this.#settings.seed === undefined
+        ? realWorld(
+            () => meter?.deadline ?? Number.POSITIVE_INFINITY,
+            () => meter?.timeout(),
+          )
+        : deterministicWorld(this.#settings.seed, () => meter?.used ?? 0);
     this.#meter?.start('Instantiation', this.#settings.fuel, this.#settings.timeoutMs);
     try {
       this.#live = this.#build();
@@ -248,6 +258,7 @@ export class Plugin implements CallContextOwner {
     try {
       if (this.#settings.instance === 'fresh' && this.#used) this.#forget();
       this.#meter?.start(`Plug-in function "${name}"`, fuel, this.#settings.timeoutMs);
+      this.#world.reset?.();
       const live = this.#liveOrBuild();
       const fn = this.#function(live, name);
       this.#used = true;
@@ -356,6 +367,7 @@ export class Plugin implements CallContextOwner {
       ? new WasiSandbox(
           (line) => logger.info(line),
           (line) => logger.error(line),
+          this.#world,
         )
       : undefined;
     let instance: WebAssembly.Instance;

@@ -30,6 +30,12 @@ export interface PluginOptions {
    * globals and vars. `fresh`: every call gets a new instance, so nothing of one call reaches the next.
    */
   instance?: 'reuse' | 'fresh';
+  /**
+   * Make calls reproducible: WASI clocks start at a fixed epoch and advance with fuel, randomness
+   * comes from a generator seeded per call (`seed`, default 0), the environment is empty. The same
+   * input then gives the same output and the same fuel, byte for byte.
+   */
+  deterministic?: boolean | { seed?: number };
   /** Directory that relative `path` sources resolve against. Default: the current directory. */
   baseDir?: string;
 }
@@ -51,6 +57,8 @@ export interface PluginSettings {
   readonly timeoutMs: number | undefined;
   readonly fuel: number | undefined;
   readonly instance: 'reuse' | 'fresh';
+  /** The random seed of deterministic mode, or undefined when calls see the real world. */
+  readonly seed: bigint | undefined;
 }
 
 const MIB = 1024 * 1024;
@@ -90,7 +98,15 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
     timeoutMs: timeoutMs ?? undefined,
     fuel: options.fuel,
     instance,
+    seed: deterministicSeed(options.deterministic),
   };
+}
+
+function deterministicSeed(option: PluginOptions['deterministic']): bigint | undefined {
+  if (option === undefined || option === false) return undefined;
+  const seed = option === true ? 0 : (option.seed ?? 0);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`deterministic.seed must be a non-negative integer, got ${seed}`);
+  return BigInt(seed);
 }
 
 /** Fuel limits are positive safe integers. */

@@ -41,6 +41,11 @@ export class Meter {
     return this.abort ? this.#spent : this.#spent + this.#granted - (this.global.value as number);
   }
 
+  /** The current call's deadline, in performance.now() milliseconds (Infinity when none). */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
   /** Milliseconds since start(). */
   get elapsedMs(): number {
     return performance.now() - this.#started;
