@@ -1,0 +1,203 @@
+/**
+ * Sandbox benchmark: what metering costs, how precise deadlines are, what a fresh instance per
+ * call costs, and which hostile plug-ins each host survives (Tenon and @extism/extism 2.0.0-rc13,
+ * side by side).
+ *
+ *   npm run bench:sandbox
+ *   TENON_BENCH_RUST=path/code.wasm npm run bench:sandbox   # adds a Rust-PDK plug-in to the fuel workloads
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import wabtInit from 'wabt';
+import { compilePlugin, type HostFunction } from '../packages/runtime/src/index.js';
+
+const run = promisify(execFile);
+const fixtures = new URL('../packages/runtime/test/fixtures/build/', import.meta.url);
+const wasm = (name: string): Uint8Array => readFileSync(new URL(`${name}.wasm`, fixtures));
+const wabt = await wabtInit();
+const assemble = (text: string): Uint8Array => {
+  const parsed = wabt.parseWat('bench.wat', text, { bulk_memory: true });
+  parsed.validate();
+  const { buffer } = parsed.toBinary({});
+  parsed.destroy();
+  return buffer;
+};
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Median ms per call over `rounds` rounds of `n` calls. */
+function time(fn: () => unknown, n: number, rounds = 9): number {
+  for (let i = 0; i < Math.max(3, n / 4); i++) fn();
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = performance.now();
+    for (let i = 0; i < n; i++) fn();
+    samples.push((performance.now() - start) / n);
+  }
+  return median(samples);
+}
+
+const fmt = (ms: number): string => (ms < 1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(2)} ms`);
+
+// ---------------------------------------------------------------------------------------------
+console.log(`Tenon sandbox benchmark: Node ${process.version}\n`);
+console.log('Fuel metering overhead (metered / unmetered, medians of 9 rounds, measured alternately):');
+
+/** A tight loop: sums 0..n. And a hashing loop: FNV-1a over the input, byte by byte. */
+const workloads = assemble(`(module
+  (import "extism:host/env" "input_length" (func $input_length (result i64)))
+  (import "extism:host/env" "input_load_u64" (func $input_load_u64 (param i64) (result i64)))
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u64" (func $store_u64 (param i64 i64)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (memory (export "memory") 32)
+  (func $out (param i64) (local $p i64)
+    (local.set $p (call $alloc (i64.const 8)))
+    (call $store_u64 (local.get $p) (local.get 0))
+    (call $output_set (local.get $p) (i64.const 8)))
+  (func (export "tight_loop") (result i32) (local $i i64) (local $sum i64)
+    (loop $l
+      (local.set $sum (i64.add (local.get $sum) (local.get $i)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (i64.const 10000000))))
+    (call $out (local.get $sum)) (i32.const 0))
+  (func (export "fnv1a") (result i32) (local $n i64) (local $i i64) (local $h i64) (local $j i32)
+    ;; copy the input into this module's memory, then hash it byte by byte
+    (local.set $n (call $input_length))
+    (block $d (loop $c (br_if $d (i64.ge_u (local.get $i) (local.get $n)))
+      (i64.store (i32.wrap_i64 (local.get $i)) (call $input_load_u64 (local.get $i)))
+      (local.set $i (i64.add (local.get $i) (i64.const 8))) (br $c)))
+    (local.set $h (i64.const 0xcbf29ce484222325))
+    (local.set $i (i64.const 0))
+    (block $done (loop $l (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (local.set $h (i64.mul (i64.xor (local.get $h) (i64.load8_u (i32.wrap_i64 (local.get $i)))) (i64.const 0x100000001b3)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1))) (br $l)))
+    (call $out (local.get $h)) (i32.const 0))
+)`);
+const mib = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 0xff);
+const text64k = 'The quick brown fox jumps over the lazy dog. '.repeat(1457).slice(0, 65536);
+const rust = process.env.TENON_BENCH_RUST;
+const cases: [string, Uint8Array, string, string | Uint8Array, number][] = [
+  ['tight loop (10M iterations, WAT)', workloads, 'tight_loop', '', 5],
+  ['hashing loop over 1 MiB (FNV-1a, WAT)', workloads, 'fnv1a', mib, 5],
+  ['count vowels in 64 KiB (C, clang -O2)', wasm('count_vowels_c'), 'count_vowels', text64k, 50],
+];
+if (rust && existsSync(rust)) cases.push(['count vowels in 64 KiB (Rust PDK)', readFileSync(rust), 'count_vowels', text64k, 50]);
+const fuelRows: string[] = [];
+for (const [label, bytes, fn, input, n] of cases) {
+  const metered = (await compilePlugin(bytes, { logLevel: 'off' })).instantiate();
+  const plain = (await compilePlugin(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { logLevel: 'off' })).instantiate();
+  assert(Buffer.from(metered.call(fn, input).bytes()).equals(Buffer.from(plain.call(fn, input).bytes())), `${label}: same output`);
+  const m: number[] = [];
+  const p: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    p.push(time(() => plain.call(fn, input), n));
+    m.push(time(() => metered.call(fn, input), n));
+  }
+  metered.call(fn, input);
+  const [pm, mm] = [median(p), median(m)];
+  const row = `  ${label.padEnd(42)} unmetered ${fmt(pm).padStart(9)}  metered ${fmt(mm).padStart(9)}  overhead ${(((mm - pm) / pm) * 100).toFixed(1).padStart(5)}%  fuel ${metered.stats.fuel}`;
+  fuelRows.push(row);
+  console.log(row);
+  metered.close();
+  plain.close();
+}
+
+function assert(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`benchmark sanity check failed: ${what}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+console.log('\nDeadline precision (an infinite loop, in-thread, 20 runs each):');
+for (const timeoutMs of [10, 50, 200]) {
+  using plugin = (await compilePlugin(wasm('hostile'), { timeoutMs, functions: [boom()] })).instantiate();
+  const observed: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const start = performance.now();
+    try {
+      plugin.call('spin');
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'TIMEOUT') throw error;
+    }
+    observed.push(performance.now() - start);
+  }
+  const over = observed.map((o) => o - timeoutMs);
+  console.log(
+    `  timeoutMs ${String(timeoutMs).padStart(3)}: observed median ${median(observed).toFixed(2)} ms, overshoot median ${median(over).toFixed(2)} ms, max ${Math.max(...over).toFixed(2)} ms`,
+  );
+}
+
+function boom(): HostFunction {
+  return {
+    name: 'boom',
+    call: () => {
+      throw new Error('boom');
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+console.log('\nFresh instance per call (instance: "fresh") against one reused instance, count vowels in 11 bytes:');
+const big = assemble(`(module
+  (import "extism:host/env" "input_length" (func $input_length (result i64)))
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u64" (func $store_u64 (param i64 i64)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (memory (export "memory") 40)
+  (data (i32.const 1024) "${'\\2a'.repeat(2 * 1024 * 1024)}")
+  (func (export "count_vowels") (result i32) (local $p i64)
+    (local.set $p (call $alloc (i64.const 8)))
+    (call $store_u64 (local.get $p) (i64.load (i32.const 1024)))
+    (call $output_set (local.get $p) (i64.const 8))
+    (i32.const 0)))`);
+for (const [label, bytes] of [
+  [`a ${(wasm('count_vowels').length / 1024).toFixed(1)} KB plug-in`, wasm('count_vowels')],
+  [`a ${(big.length / 1024 / 1024).toFixed(1)} MB plug-in (2 MiB data segment)`, big],
+] as const) {
+  const fresh = (await compilePlugin(bytes, { logLevel: 'off', instance: 'fresh' })).instantiate();
+  const reuse = (await compilePlugin(bytes, { logLevel: 'off' })).instantiate();
+  const f = time(() => fresh.call('count_vowels', 'Hello World'), 200);
+  const r = time(() => reuse.call('count_vowels', 'Hello World'), 2000);
+  console.log(`  ${label.padEnd(44)} fresh ${fmt(f).padStart(9)}  reused ${fmt(r).padStart(9)}`);
+  fresh.close();
+  reuse.close();
+}
+
+// ---------------------------------------------------------------------------------------------
+console.log('\nHostile plug-ins, side by side (each case in its own process, 10 s limit):');
+const hostileCases = [
+  ['infinite loop (timeout 200 ms)', 'hostile', 'spin', {}],
+  ['infinite recursion', 'traps', 'recurse', {}],
+  ['memory.grow to the limit (max 16 pages)', 'traps', 'grow', { maxPages: 16, input: '\u0010' }],
+  ['kernel alloc to the limit (max 16 pages)', 'wild', 'alloc_bomb', { maxPages: 16 }],
+  ['an output of 1 GiB (max 64 pages)', 'hostile', 'output_bomb', { maxPages: 64 }],
+  ['a vars bomb (max 64 KiB of vars)', 'config_var', 'var_bomb', { maxVarBytes: 65536 }],
+  ['a log flood (10,000 lines)', 'logging', 'log_flood', { input: 'x' }],
+  ['wild offsets to every kernel import', 'wild', 'wild_writes', {}],
+  ['a host function that throws, caught in a loop (timeout 200 ms)', 'hostile', 'catch_spin', {}],
+  ['imports the host does not provide', 'missing_import', 'run', {}],
+  ['a start function that loops (timeout 200 ms)', 'start_loop', 'run', {}],
+  ['a malformed module', 'malformed', 'run', {}],
+] as const;
+
+const child = new URL('./hostile-child.ts', import.meta.url).pathname;
+console.log(`  ${'case'.padEnd(62)} ${'tenon'.padEnd(44)} @extism/extism 2.0.0-rc13`);
+for (const [label, plugin, fn, options] of hostileCases) {
+  const results: string[] = [];
+  for (const host of ['tenon', 'rc13']) {
+    try {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', child, host, plugin, fn, JSON.stringify(options)], {
+        timeout: 10_000,
+      });
+      results.push(stdout.trim().split('\n').pop() ?? '');
+    } catch (error) {
+      const e = error as { killed?: boolean; signal?: string; code?: number; stdout?: string };
+      results.push(e.killed ? 'HUNG (killed after 10 s)' : `PROCESS DIED (exit ${e.code ?? e.signal})`);
+    }
+  }
+  console.log(`  ${label.padEnd(62)} ${results[0]!.slice(0, 43).padEnd(44)} ${results[1]!.slice(0, 60)}`);
+}
