@@ -93,10 +93,11 @@ if (host === 'tenon') {
     stop();
     await plugin!.close();
   } catch (error) {
+    stop();
     report = `error at load: ${String((error as Error).message ?? error)
       .split('\n')[0]!
       .slice(0, 40)}`;
   }
-  console.log(`${report} (${elapsed()})`);
+  console.log(`${report} (${took})`);
   process.exit(0);
 }
