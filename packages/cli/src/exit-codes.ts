@@ -26,6 +26,10 @@ const BY_CODE: Record<TenonErrorCode, number> = {
   HOST_FUNCTION_FAILED: EXIT.trap,
   MEMORY_LIMIT: EXIT.limit,
   VAR_LIMIT: EXIT.limit,
+  INPUT_LIMIT: EXIT.limit,
+  OUTPUT_LIMIT: EXIT.limit,
+  LOG_LIMIT: EXIT.limit,
+  INSTANCE_LIMIT: EXIT.limit,
   TIMEOUT: EXIT.limit,
   FUEL_EXHAUSTED: EXIT.limit,
 };
@@ -40,4 +44,4 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  the plug-in reported an error (error_set, non-zero return, WASI exit), or asked for a capability it was not granted
   2  usage, manifest or load error (bad flag, missing file, invalid manifest, unresolved import, unknown function)
   3  the plug-in trapped (unreachable, out-of-bounds access, stack overflow, a host function failed)
-  4  a resource limit was hit (memory, vars, time, fuel)`;
+  4  a resource limit was hit (memory, vars, input, output or log size, time, fuel)`;

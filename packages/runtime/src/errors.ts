@@ -16,6 +16,10 @@ export type TenonErrorCode =
   | 'HOST_FUNCTION_FAILED'
   | 'MEMORY_LIMIT'
   | 'VAR_LIMIT'
+  | 'INPUT_LIMIT'
+  | 'OUTPUT_LIMIT'
+  | 'LOG_LIMIT'
+  | 'INSTANCE_LIMIT'
   | 'TIMEOUT'
   | 'FUEL_EXHAUSTED'
   | 'CAPABILITY_DENIED'
@@ -145,10 +149,43 @@ export class HostFunctionError extends TenonError {
   }
 }
 
-/** A resource limit was hit: memory, vars, time or fuel. */
+/** Codes of the resource limits. */
+export type LimitCode =
+  | 'MEMORY_LIMIT'
+  | 'VAR_LIMIT'
+  | 'INPUT_LIMIT'
+  | 'OUTPUT_LIMIT'
+  | 'LOG_LIMIT'
+  | 'INSTANCE_LIMIT'
+  | 'TIMEOUT'
+  | 'FUEL_EXHAUSTED';
+
+/** A resource limit was hit: memory, vars, input, output or log size, instances, time or fuel. */
 export class LimitError extends TenonError {
-  constructor(code: 'MEMORY_LIMIT' | 'VAR_LIMIT' | 'TIMEOUT' | 'FUEL_EXHAUSTED', message: string, options?: TenonErrorOptions) {
+  constructor(code: LimitCode, message: string, options?: TenonErrorOptions) {
     super(code, message, options);
+  }
+}
+
+/** A call (or an instantiation) used up its fuel; `fuelUsed` says how much it had used. */
+export class FuelExhaustedError extends LimitError {
+  readonly fuelUsed: number;
+  readonly fuelLimit: number;
+
+  constructor(message: string, fuelUsed: number, fuelLimit: number) {
+    super('FUEL_EXHAUSTED', message);
+    this.fuelUsed = fuelUsed;
+    this.fuelLimit = fuelLimit;
+  }
+}
+
+/** A call (or an instantiation) ran past its deadline. */
+export class TimeoutError extends LimitError {
+  readonly timeoutMs: number;
+
+  constructor(message: string, timeoutMs: number) {
+    super('TIMEOUT', message);
+    this.timeoutMs = timeoutMs;
   }
 }
 

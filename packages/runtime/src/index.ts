@@ -10,9 +10,11 @@ export { compilePlugin, createPlugin, type PluginSource } from './compile.js';
 /** Every error class, the TenonError brand guard, and the codes. */
 export {
   CapabilityError,
+  FuelExhaustedError,
   FunctionNotFoundError,
   HostFunctionError,
   isTenonError,
+  type LimitCode,
   LimitError,
   LinkError,
   LoadError,
@@ -21,6 +23,7 @@ export {
   StateError,
   TenonError,
   type TenonErrorCode,
+  TimeoutError,
   TrapError,
   type TrapKind,
   type UnresolvedImport,
@@ -35,4 +38,4 @@ export { type Manifest, type MemoryLimits, parseManifest, type WasmSource } from
 export { PluginOutput } from './output.js';
 export { type CallOptions, CompiledPlugin, Plugin, type PluginInput } from './plugin.js';
 /** Options for compiling a plug-in. */
-export type { PluginOptions } from './settings.js';
+export type { PluginOptions, SizeLimits } from './settings.js';

@@ -94,7 +94,21 @@ export class CompiledPlugin {
 
   /** A new, independent instance: its own memory, Extism memory and vars. */
   instantiate(): Plugin {
-    return new Plugin(this);
+    const max = this.#settings.limits.maxInstances;
+    if (this.#live >= max) {
+      throw new LimitError('INSTANCE_LIMIT', `Cannot instantiate: ${this.#live} instances are open, the limit is ${max} (close one first)`);
+    }
+    const plugin = new Plugin(this);
+    this.#live++;
+    return plugin;
+  }
+
+  /** Instances created and not yet closed. */
+  #live = 0;
+
+  /** @internal */
+  released(): void {
+    this.#live--;
   }
 
   /** Kernels of closed instances, reset, for the next instances (creating one costs ~60 µs). */
@@ -183,6 +197,8 @@ export class Plugin implements CallContextOwner {
   #stats: CallStats = { fuel: undefined, durationMs: 0, memoryPages: 0, kernelBytes: 0 };
   /** For `instance: 'fresh'`: the live instance has served a call and must not serve another. */
   #used = false;
+  /** Log bytes written during the current call. */
+  #logBytes = 0;
   /** What WASI sees of time and randomness. */
   readonly #world: WasiWorld & { reset?(): void };
 
@@ -255,6 +271,7 @@ export class Plugin implements CallContextOwner {
     this.#calling = true;
     this.#hostContext = options?.hostContext;
     this.#abort = undefined;
+    this.#logBytes = 0;
     try {
       if (this.#settings.instance === 'fresh' && this.#used) this.#forget();
       this.#meter?.start(`Plug-in function "${name}"`, fuel, this.#settings.timeoutMs);
@@ -288,6 +305,18 @@ export class Plugin implements CallContextOwner {
         kernelBytes: this.#kernel.exports.host_heap_bytes(),
       };
     }
+  }
+
+  /** Pass a plug-in log line to the logger, within the call's log budget. */
+  #log(level: (typeof LOG_LEVELS)[number], line: string): void {
+    const limit = this.#settings.limits.maxLogBytes;
+    if (limit !== Infinity) {
+      this.#logBytes += Buffer.byteLength(line);
+      if (this.#logBytes > limit) {
+        this.#raise(new LimitError('LOG_LIMIT', `Plug-in wrote more than limits.maxLogBytes (${limit} bytes) of logs in one call`));
+      }
+    }
+    this.#settings.logger[level](line);
   }
 
   /** Drop the instance and its vars: the next call gets a new one (`instance: 'fresh'`). */
@@ -342,6 +371,7 @@ export class Plugin implements CallContextOwner {
     this.#live = undefined;
     this.#vars.clear();
     this.#compiled.returnKernel(this.#kernel);
+    this.#compiled.released();
   }
 
   [Symbol.dispose](): void {
@@ -362,11 +392,10 @@ export class Plugin implements CallContextOwner {
   #build(): Live {
     const settings = this.#settings;
     const kernel = this.#kernel;
-    const logger = settings.logger;
     const wasi = settings.wasi
       ? new WasiSandbox(
-          (line) => logger.info(line),
-          (line) => logger.error(line),
+          (line) => this.#log('info', line),
+          (line) => this.#log('error', line),
           this.#world,
         )
       : undefined;
@@ -424,6 +453,13 @@ export class Plugin implements CallContextOwner {
 
   #writeInput(kernel: Kernel, name: string, input: PluginInput): void {
     this.#releaseOutput();
+    const maxInput = this.#settings.limits.maxInputBytes;
+    if (maxInput !== Infinity) {
+      const size = typeof input === 'string' ? Buffer.byteLength(input) : toBytes(input).length;
+      if (size > maxInput) {
+        throw new LimitError('INPUT_LIMIT', `Cannot call "${name}": an input of ${size} bytes is over limits.maxInputBytes (${maxInput})`);
+      }
+    }
     const fits = typeof input === 'string' ? kernel.beginText(input) : kernel.begin(toBytes(input));
     if (!fits) {
       const size = typeof input === 'string' ? Buffer.byteLength(input) : toBytes(input).length;
@@ -447,7 +483,14 @@ export class Plugin implements CallContextOwner {
     if (offset < 0) {
       throw new PluginError(`Plug-in function "${name}" set an output range outside its memory`, rc);
     }
-    const output = new PluginOutput(kernel, offset, offset === 0 ? 0 : kernel.exports.host_output_length() >>> 0);
+    const length = offset === 0 ? 0 : kernel.exports.host_output_length() >>> 0;
+    if (length > this.#settings.limits.maxOutputBytes) {
+      throw new LimitError(
+        'OUTPUT_LIMIT',
+        `Plug-in function "${name}" returned ${length} bytes, over limits.maxOutputBytes (${this.#settings.limits.maxOutputBytes})`,
+      );
+    }
+    const output = new PluginOutput(kernel, offset, length);
     this.#lastOutput = output;
     return output;
   }
@@ -550,7 +593,7 @@ export class Plugin implements CallContextOwner {
       log: (level, message) => {
         const line = kernel().readText(message);
         kernel().free(message);
-        if (line !== null) settings.logger[LOG_LEVELS[level] ?? 'info'](line);
+        if (line !== null) this.#log(LOG_LEVELS[level] ?? 'info', line);
       },
       http_request: (request) => {
         const req = kernel().readText(request);

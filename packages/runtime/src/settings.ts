@@ -17,6 +17,8 @@ export interface PluginOptions {
   logLevel?: LogLevel;
   /** Memory limits, overriding the manifest's `memory`. */
   memory?: MemoryLimits;
+  /** Size limits per call, and on instances. Default: none. */
+  limits?: SizeLimits;
   /** HTTP hosts the plug-in may reach (globs on the host name), overriding the manifest's. */
   allowedHosts?: readonly string[];
   /** Directory mappings, overriding the manifest's. Not available yet: must be empty. */
@@ -40,6 +42,18 @@ export interface PluginOptions {
   baseDir?: string;
 }
 
+/** Size limits (all optional; a call that passes one fails with a LimitError of the named code). */
+export interface SizeLimits {
+  /** Largest input a call accepts, in bytes (INPUT_LIMIT). */
+  maxInputBytes?: number;
+  /** Largest output a call may return, in bytes (OUTPUT_LIMIT). */
+  maxOutputBytes?: number;
+  /** Most bytes of log lines (plug-in logs and WASI output) a call may write (LOG_LIMIT). */
+  maxLogBytes?: number;
+  /** Most live (not closed) instances of one compiled plug-in (INSTANCE_LIMIT at instantiate()). */
+  maxInstances?: number;
+}
+
 /** Everything an instance needs, resolved once at compile time. */
 export interface PluginSettings {
   readonly wasi: boolean;
@@ -57,6 +71,7 @@ export interface PluginSettings {
   readonly timeoutMs: number | undefined;
   readonly fuel: number | undefined;
   readonly instance: 'reuse' | 'fresh';
+  readonly limits: Required<SizeLimits>;
   /** The random seed of deterministic mode, or undefined when calls see the real world. */
   readonly seed: bigint | undefined;
 }
@@ -98,8 +113,20 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
     timeoutMs: timeoutMs ?? undefined,
     fuel: options.fuel,
     instance,
+    limits: sizeLimits(options.limits ?? {}),
     seed: deterministicSeed(options.deterministic),
   };
+}
+
+function sizeLimits(limits: SizeLimits): Required<SizeLimits> {
+  const out = { maxInputBytes: Infinity, maxOutputBytes: Infinity, maxLogBytes: Infinity, maxInstances: Infinity };
+  for (const key of Object.keys(out) as (keyof SizeLimits)[]) {
+    const value = limits[key];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`limits.${key} must be a non-negative integer, got ${value}`);
+    out[key] = value;
+  }
+  return out;
 }
 
 function deterministicSeed(option: PluginOptions['deterministic']): bigint | undefined {

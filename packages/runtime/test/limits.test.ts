@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compilePlugin, createPlugin, type HostFunction, LimitError } from '../src/index.js';
+import { compilePlugin, createPlugin, FuelExhaustedError, type HostFunction, LimitError, TimeoutError } from '../src/index.js';
 import { fixture, load } from './fixtures.js';
 
 const boom: HostFunction = {
@@ -35,11 +35,17 @@ describe('fuel', () => {
 
   test('a call that needs more than its fuel fails with FUEL_EXHAUSTED, and the next call works', async () => {
     using plugin = await load('count_vowels', { fuel: 5_000 });
-    assert.throws(() => plugin.call('count_vowels', 'a'.repeat(100_000)), {
-      name: 'LimitError',
-      code: 'FUEL_EXHAUSTED',
-      message: /^Plug-in function "count_vowels" ran out of fuel: used \d+ of 5000$/,
-    });
+    assert.throws(
+      () => plugin.call('count_vowels', 'a'.repeat(100_000)),
+      (error) => {
+        assert.ok(error instanceof FuelExhaustedError);
+        assert.equal(error.code, 'FUEL_EXHAUSTED');
+        assert.equal(error.fuelLimit, 5000);
+        assert.ok(error.fuelUsed > 5000);
+        assert.match(error.message, /^Plug-in function "count_vowels" ran out of fuel: used \d+ of 5000$/);
+        return true;
+      },
+    );
     assert.deepEqual(plugin.call('count_vowels', 'aaa').json(), { count: 3 });
   });
 
@@ -66,7 +72,7 @@ describe('fuel', () => {
 
   test('a start function that loops is stopped by fuel at instantiation', async () => {
     await assert.rejects(createPlugin(fixture('start_loop'), { fuel: 100_000 }), {
-      name: 'LimitError',
+      name: 'FuelExhaustedError',
       code: 'FUEL_EXHAUSTED',
       message: /^Instantiation ran out of fuel/,
     });
@@ -145,5 +151,66 @@ describe('instance isolation', () => {
     using plugin = await load('globals');
     plugin.call('count');
     assert.equal(Buffer.from(plugin.call('count').bytes()).readBigUInt64LE(0), 2n);
+  });
+});
+
+describe('size limits', () => {
+  test('an input over maxInputBytes fails with INPUT_LIMIT before the plug-in runs', async () => {
+    using plugin = await load('echo', { limits: { maxInputBytes: 10 } });
+    assert.equal(plugin.call('echo', '0123456789').text(), '0123456789');
+    assert.throws(() => plugin.call('echo', '01234567890'), {
+      name: 'LimitError',
+      code: 'INPUT_LIMIT',
+      message: /11 bytes is over limits\.maxInputBytes \(10\)/,
+    });
+    assert.throws(() => plugin.call('echo', new Uint8Array(11)), { code: 'INPUT_LIMIT' });
+  });
+
+  test('an output over maxOutputBytes fails with OUTPUT_LIMIT', async () => {
+    using plugin = await load('echo', { limits: { maxOutputBytes: 4 } });
+    assert.equal(plugin.call('echo', 'four').text(), 'four');
+    assert.throws(() => plugin.call('echo', 'five!'), {
+      code: 'OUTPUT_LIMIT',
+      message: /returned 5 bytes, over limits\.maxOutputBytes \(4\)/,
+    });
+  });
+
+  test('a log flood past maxLogBytes fails the call with LOG_LIMIT, and the next call logs again', async () => {
+    const lines: string[] = [];
+    const logger = { trace() {}, debug() {}, info: (l: string) => lines.push(l), warn() {}, error() {} };
+    using plugin = await load('logging', { logger, logLevel: 'info', limits: { maxLogBytes: 1000 } });
+    assert.throws(() => plugin.call('log_flood', 'x'.repeat(10)), { code: 'LOG_LIMIT', message: /1000 bytes/ });
+    assert.equal(lines.length, 100);
+    plugin.call('log_all', 'fine');
+    assert.equal(lines.at(-1), 'fine');
+  });
+
+  test('WASI output counts against maxLogBytes too', async () => {
+    using plugin = await load('hello_wasi', {
+      wasi: true,
+      logLevel: 'info',
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+      limits: { maxLogBytes: 5 },
+    });
+    assert.throws(() => plugin.call('hello'), { code: 'LOG_LIMIT' });
+  });
+
+  test('maxInstances bounds the live instances of one compiled plug-in', async () => {
+    const compiled = await compilePlugin(fixture('count_vowels'), { limits: { maxInstances: 2 } });
+    const a = compiled.instantiate();
+    const b = compiled.instantiate();
+    assert.throws(() => compiled.instantiate(), { code: 'INSTANCE_LIMIT', message: /2 instances are open, the limit is 2/ });
+    a.close();
+    a.close();
+    using c = compiled.instantiate();
+    assert.deepEqual(c.call('count_vowels', 'io').json(), { count: 2 });
+    b.close();
+  });
+
+  test('limits must be non-negative integers', async () => {
+    await assert.rejects(compilePlugin(fixture('echo'), { limits: { maxOutputBytes: -1 } }), {
+      name: 'RangeError',
+      message: /limits\.maxOutputBytes/,
+    });
   });
 });

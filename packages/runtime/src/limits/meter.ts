@@ -1,4 +1,4 @@
-import { LimitError } from '../errors.js';
+import { FuelExhaustedError, type LimitError, TimeoutError } from '../errors.js';
 
 /** Fuel granted per refuel when a deadline must be checked: about a millisecond of execution. */
 const TIMED_SLICE = 1_000_000;
@@ -63,7 +63,7 @@ export class Meter {
     }
     this.#account();
     if (this.#spent > this.#limit) {
-      this.#stop(new LimitError('FUEL_EXHAUSTED', `${this.#what} ran out of fuel: used ${this.#spent} of ${this.#limit}`));
+      this.#stop(new FuelExhaustedError(`${this.#what} ran out of fuel: used ${this.#spent} of ${this.#limit}`, this.#spent, this.#limit));
     } else if (this.overdue()) {
       this.timeout();
     } else {
@@ -74,9 +74,9 @@ export class Meter {
   /** Stop the current call for running past its deadline. */
   timeout(): void {
     this.#stop(
-      new LimitError(
-        'TIMEOUT',
+      new TimeoutError(
         `${this.#what} ran past its ${this.#timeoutMs} ms deadline (stopped after ${this.elapsedMs.toFixed(1)} ms)`,
+        this.#timeoutMs,
       ),
     );
   }
