@@ -96,8 +96,9 @@ describe('deadlines', () => {
       assert.throws(
         () => plugin.call(fn),
         (error) => {
-          assert.ok(error instanceof LimitError);
+          assert.ok(error instanceof TimeoutError && error instanceof LimitError);
           assert.equal(error.code, 'TIMEOUT');
+          assert.equal(error.timeoutMs, 30);
           assert.match(error.message, new RegExp(`^Plug-in function "${fn}" ran past its 30 ms deadline`));
           return true;
         },
