@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LoadError, ManifestError, StateError } from './errors.js';
+import { LimitError, LoadError, ManifestError, StateError, type TenonError } from './errors.js';
 import { instrument } from './limits/instrument.js';
 import { type Manifest, mainModuleIndex, parseManifest } from './manifest.js';
 import { CompiledPlugin, type Plugin } from './plugin.js';
@@ -38,7 +38,12 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
         return { name, module, metered: false };
       }
       try {
-        const rewritten = instrument(bytes!, { maxPages: settings.maxPages, meter: true });
+        const maxTableElements = settings.limits.maxTableElements;
+        const rewritten = instrument(bytes!, {
+          maxPages: settings.maxPages,
+          maxTableElements: maxTableElements === Infinity ? undefined : maxTableElements,
+          meter: true,
+        });
         return { name, module: await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>), metered: true };
       } catch (error) {
         throw invalidModule(bytes!, i, error);
@@ -49,7 +54,8 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
 }
 
 /** Explain why a module failed to rewrite or compile, in terms of the bytes the user gave. */
-function invalidModule(bytes: Uint8Array, index: number, error: unknown): LoadError {
+function invalidModule(bytes: Uint8Array, index: number, error: unknown): TenonError {
+  if (error instanceof LimitError) return error; // a limit the module does not fit, not a defect
   let reason: string;
   try {
     new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);

@@ -52,6 +52,8 @@ export interface SizeLimits {
   maxLogBytes?: number;
   /** Most live (not closed) instances of one compiled plug-in (INSTANCE_LIMIT at instantiate()). */
   maxInstances?: number;
+  /** Most elements each table the plug-in defines may grow to (`table.grow` past it returns -1). */
+  maxTableElements?: number;
 }
 
 /** Everything an instance needs, resolved once at compile time. */
@@ -119,7 +121,13 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
 }
 
 function sizeLimits(limits: SizeLimits): Required<SizeLimits> {
-  const out = { maxInputBytes: Infinity, maxOutputBytes: Infinity, maxLogBytes: Infinity, maxInstances: Infinity };
+  const out = {
+    maxInputBytes: Infinity,
+    maxOutputBytes: Infinity,
+    maxLogBytes: Infinity,
+    maxInstances: Infinity,
+    maxTableElements: Infinity,
+  };
   for (const key of Object.keys(out) as (keyof SizeLimits)[]) {
     const value = limits[key];
     if (value === undefined) continue;

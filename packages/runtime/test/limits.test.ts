@@ -215,3 +215,18 @@ describe('size limits', () => {
     });
   });
 });
+
+describe('table limits', () => {
+  test('table.grow past maxTableElements returns -1 inside the plug-in', async () => {
+    using plugin = await load('hostile', { functions: [boom], limits: { maxTableElements: 5000 } });
+    assert.equal(Buffer.from(plugin.call('table_bomb').bytes()).readBigUInt64LE(0), 4002n);
+  });
+
+  test('a table that starts larger than maxTableElements is refused at load', async () => {
+    await assert.rejects(compilePlugin(fixture('hostile'), { functions: [boom], limits: { maxTableElements: 1 } }), {
+      name: 'LimitError',
+      code: 'MEMORY_LIMIT',
+      message: /^Table 0 starts with 2 elements, more than limits\.maxTableElements \(1\)$/,
+    });
+  });
+});

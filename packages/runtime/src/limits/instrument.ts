@@ -1,4 +1,4 @@
-import { LoadError } from '../errors.js';
+import { LimitError, LoadError } from '../errors.js';
 import { Reader, Writer } from './binary.js';
 import { type Instruction, OP, opensBlock, readInstruction, readValueType } from './instructions.js';
 
@@ -8,6 +8,8 @@ export const METER_MODULE = 'tenon';
 export interface InstrumentOptions {
   /** Cap every memory the module defines to grow by at most this many 64 KiB pages. */
   maxPages?: number | undefined;
+  /** Cap every table the module defines at this many elements. */
+  maxTableElements?: number | undefined;
   /** Inject fuel metering. */
   meter: boolean;
 }
@@ -65,6 +67,9 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Uint8
         break;
       case SECTION.memory:
         emit(section.id, options.maxPages === undefined ? copy(r) : capMemories(r, options.maxPages));
+        break;
+      case SECTION.table:
+        emit(section.id, options.maxTableElements === undefined ? copy(r) : capTables(r, options.maxTableElements));
         break;
       case SECTION.global:
         emit(section.id, rewriteGlobals(r, shift));
@@ -284,6 +289,25 @@ function capMemories(r: Reader, growthPages: number): Writer {
 }
 
 const MAX_PAGES = 65536;
+
+function capTables(r: Reader, maxElements: number): Writer {
+  const count = r.u32();
+  const w = new Writer().u32(count);
+  for (let i = 0; i < count; i++) {
+    const start = r.pos;
+    if (r.bytes[r.pos] === 0x40) throw new LoadError(`table ${i} has an initializer expression, which is not supported`);
+    readValueType(r);
+    w.bytes(r.bytes.subarray(start, r.pos));
+    const { flags, min, max } = readLimits(r);
+    if (min > maxElements) {
+      throw new LimitError('MEMORY_LIMIT', `Table ${i} starts with ${min} elements, more than limits.maxTableElements (${maxElements})`);
+    }
+    w.byte(flags | 1)
+      .u32(min)
+      .u32(Math.min(max ?? 0xffffffff, maxElements));
+  }
+  return w;
+}
 
 /** A constant expression (up to its `end`), with ref.func and global.get indices shifted. */
 function rewriteExpr(r: Reader, w: Writer, shift: IndexMap): void {
