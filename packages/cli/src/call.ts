@@ -80,6 +80,7 @@ async function runCall(source: string, name: string, flags: CallFlags, io: Io): 
     ...(flags.memoryMax !== undefined && { memory: { maxPages: flags.memoryMax } }),
     ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
     ...(flags.fuel !== undefined && { fuel: flags.fuel }),
+    ...(flags.stats && { meter: true }),
     instance: flags.instance,
   };
   let plugin: Plugin | undefined;

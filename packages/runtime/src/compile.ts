@@ -23,10 +23,10 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
   const modules = await Promise.all(
     resolved.map(async ({ name, bytes, module }, i) => {
       if (module) {
-        if (settings.fuel !== undefined || settings.timeoutMs !== undefined || settings.seed !== undefined) {
+        if (settings.meter) {
           throw new StateError(
             'UNSUPPORTED',
-            'fuel, timeoutMs and deterministic need the module bytes to meter it; pass bytes instead of a WebAssembly.Module',
+            'fuel, timeoutMs, deterministic and meter need the module bytes to meter it; pass bytes instead of a WebAssembly.Module',
           );
         }
         if (settings.maxPages !== undefined) {
@@ -38,13 +38,10 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
         return { name, module, metered: false };
       }
       try {
-        const maxTableElements = settings.limits.maxTableElements;
-        const rewritten = instrument(bytes!, {
-          maxPages: settings.maxPages,
-          maxTableElements: maxTableElements === Infinity ? undefined : maxTableElements,
-          meter: true,
-        });
-        return { name, module: await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>), metered: true };
+        const maxTableElements = settings.limits.maxTableElements === Infinity ? undefined : settings.limits.maxTableElements;
+        const rewrite = settings.meter || settings.maxPages !== undefined || maxTableElements !== undefined;
+        const rewritten = rewrite ? instrument(bytes!, { maxPages: settings.maxPages, maxTableElements, meter: settings.meter }) : bytes!;
+        return { name, module: await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>), metered: settings.meter };
       } catch (error) {
         throw invalidModule(bytes!, i, error);
       }

@@ -194,7 +194,10 @@ export class Plugin implements CallContextOwner {
   #abort: TenonError | undefined;
   /** Fuel and deadline accounting, when the modules are metered. */
   readonly #meter: Meter | undefined;
-  #stats: CallStats = { fuel: undefined, durationMs: 0, memoryPages: 0, kernelBytes: 0 };
+  /** The last call's fuel and start and end times (performance.now() ms); the rest of the stats is read when asked. */
+  #lastFuel: number | undefined;
+  #lastStarted = 0;
+  #lastEnded = 0;
   /** For `instance: 'fresh'`: the live instance has served a call and must not serve another. */
   #used = false;
   /** Log bytes written during the current call. */
@@ -219,7 +222,7 @@ export class Plugin implements CallContextOwner {
             () => meter?.timeout(),
           )
         : deterministicWorld(this.#settings.seed, () => meter?.used ?? 0);
-    this.#meter?.start('Instantiation', this.#settings.fuel, this.#settings.timeoutMs);
+    this.#meter?.start(undefined, this.#settings.fuel, this.#settings.timeoutMs);
     try {
       this.#live = this.#build();
     } catch (error) {
@@ -230,7 +233,12 @@ export class Plugin implements CallContextOwner {
 
   /** What the last call cost: fuel, time, memory. */
   get stats(): CallStats {
-    return this.#stats;
+    return {
+      fuel: this.#lastFuel,
+      durationMs: this.#lastEnded - this.#lastStarted,
+      memoryPages: (this.#live?.memory?.buffer.byteLength ?? 0) / 65536,
+      kernelBytes: this.#closed ? 0 : this.#kernel.exports.host_heap_bytes(),
+    };
   }
 
   /** @internal */
@@ -266,15 +274,22 @@ export class Plugin implements CallContextOwner {
       throw new StateError('REENTRANT_CALL', `Cannot call "${name}": the plug-in is already in a call (plug-ins are not re-entrant)`);
     }
     const fuel = options?.fuel ?? this.#settings.fuel;
-    if (options?.fuel !== undefined) checkFuel(options.fuel, 'fuel');
-    const started = performance.now();
+    if (options?.fuel !== undefined) {
+      checkFuel(options.fuel, 'fuel');
+      if (!this.#meter)
+        throw new StateError(
+          'UNSUPPORTED',
+          `Cannot limit "${name}" to ${options.fuel} fuel: the plug-in was compiled without metering (pass meter: true)`,
+        );
+    }
+    this.#lastStarted = performance.now();
     this.#calling = true;
     this.#hostContext = options?.hostContext;
     this.#abort = undefined;
     this.#logBytes = 0;
     try {
       if (this.#settings.instance === 'fresh' && this.#used) this.#forget();
-      this.#meter?.start(`Plug-in function "${name}"`, fuel, this.#settings.timeoutMs);
+      this.#meter?.start(name, fuel, this.#settings.timeoutMs);
       this.#world.reset?.();
       const live = this.#liveOrBuild();
       const fn = this.#function(live, name);
@@ -298,12 +313,8 @@ export class Plugin implements CallContextOwner {
     } finally {
       this.#calling = false;
       this.#hostContext = undefined;
-      this.#stats = {
-        fuel: this.#meter?.used,
-        durationMs: performance.now() - started,
-        memoryPages: (this.#live?.memory?.buffer.byteLength ?? 0) / 65536,
-        kernelBytes: this.#kernel.exports.host_heap_bytes(),
-      };
+      this.#lastFuel = this.#meter?.used;
+      this.#lastEnded = performance.now();
     }
   }
 

@@ -28,6 +28,11 @@ export interface PluginOptions {
   /** Fuel limit per call (about one unit per WebAssembly instruction; see docs/limits.md). Default: unlimited. */
   fuel?: number;
   /**
+   * Inject fuel metering, so calls report the fuel they use and per-call `fuel` limits work.
+   * Default: on when `fuel`, `timeoutMs` or `deterministic` is set (it costs 3-9% on loops).
+   */
+  meter?: boolean;
+  /**
    * `reuse` (default, Extism's semantics): one instance serves every call, keeping its memory,
    * globals and vars. `fresh`: every call gets a new instance, so nothing of one call reaches the next.
    */
@@ -72,6 +77,7 @@ export interface PluginSettings {
   readonly allowedHosts: readonly string[];
   readonly timeoutMs: number | undefined;
   readonly fuel: number | undefined;
+  readonly meter: boolean;
   readonly instance: 'reuse' | 'fresh';
   readonly limits: Required<SizeLimits>;
   /** The random seed of deterministic mode, or undefined when calls see the real world. */
@@ -114,6 +120,9 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
     allowedHosts: options.allowedHosts ?? manifest.allowedHosts ?? [],
     timeoutMs: timeoutMs ?? undefined,
     fuel: options.fuel,
+    meter:
+      options.meter ??
+      (options.fuel !== undefined || (timeoutMs !== undefined && timeoutMs !== null) || (options.deterministic ?? false) !== false),
     instance,
     limits: sizeLimits(options.limits ?? {}),
     seed: deterministicSeed(options.deterministic),

@@ -16,7 +16,7 @@ describe('fuel', () => {
   test('every call reports the fuel it used, the same on every run', async () => {
     const runs: number[] = [];
     for (let i = 0; i < 3; i++) {
-      using plugin = await load('count_vowels');
+      using plugin = await load('count_vowels', { meter: true });
       plugin.call('count_vowels', 'Hello, World!');
       plugin.call('count_vowels', 'Hello, World!');
       runs.push(plugin.stats.fuel!);
@@ -26,7 +26,7 @@ describe('fuel', () => {
   });
 
   test('more work costs more fuel', async () => {
-    using plugin = await load('count_vowels');
+    using plugin = await load('count_vowels', { meter: true });
     plugin.call('count_vowels', 'a'.repeat(10));
     const small = plugin.stats.fuel!;
     plugin.call('count_vowels', 'a'.repeat(1000));
@@ -49,8 +49,15 @@ describe('fuel', () => {
     assert.deepEqual(plugin.call('count_vowels', 'aaa').json(), { count: 3 });
   });
 
-  test('a per-call fuel limit overrides the plug-in’s', async () => {
+  test('without metering there is no fuel to report, and a per-call limit is refused', async () => {
     using plugin = await load('count_vowels');
+    plugin.call('count_vowels', 'a');
+    assert.equal(plugin.stats.fuel, undefined);
+    assert.throws(() => plugin.call('count_vowels', 'a', { fuel: 100 }), { code: 'UNSUPPORTED', message: /meter: true/ });
+  });
+
+  test('a per-call fuel limit overrides the plug-in’s', async () => {
+    using plugin = await load('count_vowels', { meter: true });
     assert.throws(() => plugin.call('count_vowels', 'a'.repeat(1000), { fuel: 100 }), { code: 'FUEL_EXHAUSTED' });
     assert.deepEqual(plugin.call('count_vowels', 'a'.repeat(1000)).json(), { count: 1000 });
     assert.throws(() => plugin.call('count_vowels', 'a', { fuel: 0 }), { name: 'RangeError' });

@@ -22,18 +22,26 @@ export class Meter {
   #deadline = Number.POSITIVE_INFINITY;
   #timeoutMs = 0;
   #started = 0;
-  #what = '';
+  #name: string | undefined;
 
-  /** Start metering a call (or an instantiation): `fuel` units at most, `timeoutMs` of wall clock at most. */
-  start(what: string, fuel: number | undefined, timeoutMs: number | undefined): void {
+  /**
+   * Start metering a call of plug-in function `name` (or, with undefined, an instantiation):
+   * `fuel` units at most, `timeoutMs` of wall clock at most.
+   */
+  start(name: string | undefined, fuel: number | undefined, timeoutMs: number | undefined): void {
     this.abort = undefined;
-    this.#what = what;
+    this.#name = name;
     this.#spent = 0;
     this.#limit = fuel ?? Number.POSITIVE_INFINITY;
     this.#timeoutMs = timeoutMs ?? 0;
-    this.#started = performance.now();
+    // the clock is read only when a deadline needs it: this runs on every call
+    this.#started = timeoutMs === undefined ? 0 : performance.now();
     this.#deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.#started + timeoutMs;
     this.#grant();
+  }
+
+  get #what(): string {
+    return this.#name === undefined ? 'Instantiation' : `Plug-in function "${this.#name}"`;
   }
 
   /** Fuel used since start() (up to the charge that stopped the call, if one did). */
