@@ -90,7 +90,9 @@ async function runCall(source: string, name: string, flags: CallFlags, io: Io): 
     const stats = (): void => {
       if (!flags.stats) return;
       const { fuel, durationMs, memoryPages, kernelBytes } = loaded.stats;
-      io.stderr.write(`${JSON.stringify({ fuel: fuel ?? null, durationMs: Number(durationMs.toFixed(3)), memoryPages, kernelBytes })}\n`);
+      io.stderr.write(
+        `${JSON.stringify({ fuel: fuel ?? null, durationMs: durationMs === undefined ? null : Number(durationMs.toFixed(3)), memoryPages, kernelBytes })}\n`,
+      );
     };
     const micros: number[] = [];
     let output: Uint8Array = new Uint8Array(0);

@@ -35,8 +35,8 @@ export interface CallOptions {
 export interface CallStats {
   /** Fuel used (about one unit per WebAssembly instruction), or undefined for an unmetered module. */
   fuel: number | undefined;
-  /** Wall-clock time of the call, in milliseconds. */
-  durationMs: number;
+  /** Wall-clock time of the call, in milliseconds (metered plug-ins only: the clock costs ~45 ns a read). */
+  durationMs: number | undefined;
   /** Size of the plug-in's own memory, in 64 KiB pages. */
   memoryPages: number;
   /** Extism memory in use at the end of the call, in bytes. */
@@ -235,7 +235,7 @@ export class Plugin implements CallContextOwner {
   get stats(): CallStats {
     return {
       fuel: this.#lastFuel,
-      durationMs: this.#lastEnded - this.#lastStarted,
+      durationMs: this.#meter ? this.#lastEnded - this.#lastStarted : undefined,
       memoryPages: (this.#live?.memory?.buffer.byteLength ?? 0) / 65536,
       kernelBytes: this.#closed ? 0 : this.#kernel.exports.host_heap_bytes(),
     };
@@ -282,7 +282,7 @@ export class Plugin implements CallContextOwner {
           `Cannot limit "${name}" to ${options.fuel} fuel: the plug-in was compiled without metering (pass meter: true)`,
         );
     }
-    this.#lastStarted = performance.now();
+    if (this.#meter) this.#lastStarted = performance.now();
     this.#calling = true;
     this.#hostContext = options?.hostContext;
     this.#abort = undefined;
@@ -313,8 +313,10 @@ export class Plugin implements CallContextOwner {
     } finally {
       this.#calling = false;
       this.#hostContext = undefined;
-      this.#lastFuel = this.#meter?.used;
-      this.#lastEnded = performance.now();
+      if (this.#meter) {
+        this.#lastFuel = this.#meter.used;
+        this.#lastEnded = performance.now();
+      }
     }
   }
 
