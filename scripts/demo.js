@@ -25,3 +25,5 @@ const run = (args) => {
 console.log('Tenon demo: an Extism-ABI plug-in called in process, like a function.');
 run(['call', plugin, 'count_vowels', '--input', input]);
 run(['call', plugin, 'count_vowels', '--input', input, '--loop', '10000']);
+run(['call', plugin, 'count_vowels', '--input', input, '--fuel', '100000', '--stats']);
+console.log('Next: npm test runs every test; npm run bench compares Tenon with @extism/extism.');
