@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CompiledPlugin } from './compiled.js';
 import { LimitError, LoadError, ManifestError, StateError, type TenonError } from './errors.js';
 import { instrument } from './limits/instrument.js';
 import { type Manifest, mainModuleIndex, parseManifest } from './manifest.js';
-import { CompiledPlugin, type Plugin } from './plugin.js';
+import type { Plugin } from './plugin.js';
 import { type PluginOptions, resolveSettings } from './settings.js';
 import { resolveSources } from './source.js';
 

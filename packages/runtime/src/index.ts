@@ -7,6 +7,7 @@
 
 /** Compile a plug-in once (compilePlugin) and stamp out instances, or do both at once (createPlugin). */
 export { compilePlugin, createPlugin, type PluginSource } from './compile.js';
+export { CompiledPlugin } from './compiled.js';
 /** Every error class, the TenonError brand guard, and the codes. */
 export {
   CapabilityError,
@@ -36,6 +37,6 @@ export { consoleLogger, type Logger, type LogLevel } from './log.js';
 export { type Manifest, type MemoryLimits, parseManifest, type WasmSource } from './manifest.js';
 /** A compiled plug-in, an instance, and a call's output. */
 export { PluginOutput } from './output.js';
-export { type CallOptions, CompiledPlugin, Plugin, type PluginInput } from './plugin.js';
+export { type CallOptions, type CallStats, Plugin, type PluginInput } from './plugin.js';
 /** Options for compiling a plug-in. */
 export type { PluginOptions, SizeLimits } from './settings.js';

@@ -1,19 +1,17 @@
+import type { CompiledPlugin } from './compiled.js';
 import {
   CapabilityError,
   FunctionNotFoundError,
   HostFunctionError,
   LimitError,
-  LinkError,
   PluginError,
   StateError,
   TenonError,
   TrapError,
 } from './errors.js';
 import { type CallContextOwner, KernelCallContext, toWasmResults, USER_NAMESPACE } from './host-functions.js';
-import { Kernel, type KernelHost } from './kernel/kernel.js';
-import { METER_MODULE } from './limits/instrument.js';
+import type { Kernel, KernelHost } from './kernel/kernel.js';
 import { Meter } from './limits/meter.js';
-import { linkOrder } from './link.js';
 import { LOG_LEVELS } from './log.js';
 import { PluginOutput } from './output.js';
 import { checkFuel, type PluginSettings } from './settings.js';
@@ -45,125 +43,7 @@ export interface CallStats {
 
 const encoder = new TextEncoder();
 
-/**
- * A plug-in compiled once, ready to stamp out instances: compilation, memory caps and import
- * checks happen here, so `instantiate()` only links and runs no compiler.
- */
-export class CompiledPlugin {
-  readonly #settings: PluginSettings;
-  readonly #modules: readonly { readonly name: string; readonly module: WebAssembly.Module }[];
-  readonly #order: readonly number[];
-  readonly #main: number;
-  readonly #functions: readonly string[];
-
-  /** @internal use compilePlugin() */
-  constructor(settings: PluginSettings, modules: readonly { name: string; module: WebAssembly.Module; metered: boolean }[], main: number) {
-    this.#settings = settings;
-    this.#modules = modules;
-    this.metered = modules.some((m) => m.metered);
-    this.#main = main;
-    const provided = new Map<string, Set<string>>();
-    for (const fn of settings.functions) {
-      const namespace = fn.namespace ?? USER_NAMESPACE;
-      if (!provided.has(namespace)) provided.set(namespace, new Set());
-      provided.get(namespace)?.add(fn.name);
-    }
-    this.#order = linkOrder(modules, provided, settings.wasi);
-    this.#functions = WebAssembly.Module.exports(this.mainModule)
-      .filter((e) => e.kind === 'function')
-      .map((e) => e.name);
-  }
-
-  /** True when fuel metering was injected (the modules were given as bytes). */
-  readonly metered: boolean;
-
-  /** The main module (the entry point whose exports are callable). */
-  get mainModule(): WebAssembly.Module {
-    return this.#modules[this.#main]!.module;
-  }
-
-  /** Names of the main module's exported functions. */
-  get functions(): readonly string[] {
-    return this.#functions;
-  }
-
-  /** @internal */
-  get settings(): PluginSettings {
-    return this.#settings;
-  }
-
-  /** A new, independent instance: its own memory, Extism memory and vars. */
-  instantiate(): Plugin {
-    const max = this.#settings.limits.maxInstances;
-    if (this.#live >= max) {
-      throw new LimitError('INSTANCE_LIMIT', `Cannot instantiate: ${this.#live} instances are open, the limit is ${max} (close one first)`);
-    }
-    const plugin = new Plugin(this);
-    this.#live++;
-    return plugin;
-  }
-
-  /** Instances created and not yet closed. */
-  #live = 0;
-
-  /** @internal */
-  released(): void {
-    this.#live--;
-  }
-
-  /** Kernels of closed instances, reset, for the next instances (creating one costs ~60 µs). */
-  readonly #spareKernels: Kernel[] = [];
-
-  /** @internal */
-  takeKernel(): Kernel {
-    const maxPages = this.#settings.maxPages;
-    return this.#spareKernels.pop() ?? new Kernel(maxPages === undefined ? undefined : maxPages + 1);
-  }
-
-  /** @internal */
-  returnKernel(kernel: Kernel): void {
-    kernel.release();
-    if (this.#spareKernels.length < SPARE_KERNELS) this.#spareKernels.push(kernel);
-  }
-
-  /** @internal Instantiate the modules against one kernel; dependencies first. */
-  link(kernel: Kernel, hostImports: WebAssembly.Imports, wasi: WasiSandbox | undefined, meter: Meter | undefined): WebAssembly.Instance {
-    const instances = new Map<string, WebAssembly.Instance>();
-    let main: WebAssembly.Instance | undefined;
-    for (const index of this.#order) {
-      const { name, module } = this.#modules[index]!;
-      const imports: WebAssembly.Imports = { ...hostImports, 'extism:host/env': kernel.env };
-      if (wasi) imports.wasi_snapshot_preview1 = wasi.imports;
-      if (meter) imports[METER_MODULE] = { fuel: meter.global, refuel: meter.refuel };
-      for (const [other, instance] of instances) imports[other] = instance.exports;
-      let instance: WebAssembly.Instance;
-      try {
-        instance = new WebAssembly.Instance(module, imports);
-      } catch (error) {
-        throw linkFailure(error, name);
-      }
-      instances.set(name, instance);
-      if (index === this.#main) main = instance;
-    }
-    return main!;
-  }
-}
-
-function linkFailure(error: unknown, moduleName: string): TenonError {
-  if (error instanceof TenonError) return error;
-  if (error instanceof WebAssembly.LinkError) {
-    return new LinkError(`Cannot link module "${moduleName}": ${error.message.replace(/^WebAssembly\.Instance\(\): /, '')}`, [], {
-      cause: error,
-    });
-  }
-  const trap = classifyTrap(error);
-  if (trap) return new TrapError(trap.kind, `Module "${moduleName}" ${trap.description} in its start function`, { cause: error });
-  return new LinkError(`Cannot instantiate module "${moduleName}": ${String(error)}`, [], { cause: error });
-}
-
 type ExportedFunction = (...args: unknown[]) => unknown;
-
-const SPARE_KERNELS = 8;
 
 /** The plug-in's WebAssembly instances, rebuilt after a trap or a `_start` call (the kernel stays). */
 interface Live {

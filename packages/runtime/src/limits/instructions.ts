@@ -1,5 +1,5 @@
 import { LoadError } from '../errors.js';
-import type { Reader } from './binary.js';
+import type { Reader, Writer } from './binary.js';
 
 /** What the rewriter needs to know of one instruction. */
 export interface Instruction {
@@ -223,4 +223,21 @@ function memarg(r: Reader): void {
 export function readValueType(r: Reader): void {
   const t = r.byte();
   if (t === 0x63 || t === 0x64) r.s33();
+}
+
+/** Where function and global indices go in the rewritten module. */
+export interface IndexMap {
+  func(index: number): number;
+  global(index: number): number;
+}
+
+/** Copy an instruction, moving its function or global index through `shift`. */
+export function writeInstruction(bytes: Uint8Array, ins: Instruction, w: Writer, shift: IndexMap): void {
+  const index = ins.func ?? ins.global;
+  if (!index) {
+    w.bytes(bytes.subarray(ins.start, ins.end));
+    return;
+  }
+  const shifted = ins.func ? shift.func(index.index) : shift.global(index.index);
+  w.bytes(bytes.subarray(ins.start, index.start)).u32(shifted).bytes(bytes.subarray(index.end, ins.end));
 }

@@ -1,6 +1,7 @@
 import { LimitError, LoadError } from '../errors.js';
 import { Reader, Writer } from './binary.js';
-import { type Instruction, OP, opensBlock, readInstruction, readValueType } from './instructions.js';
+import { type IndexMap, OP, readInstruction, readValueType, writeInstruction } from './instructions.js';
+import { type Imports, type Params, rewriteCode } from './meter-code.js';
 
 /** Where injected code finds the host: `(import "tenon" "fuel" (global (mut i32)))` and `(import "tenon" "refuel" (func))`. */
 export const METER_MODULE = 'tenon';
@@ -123,12 +124,6 @@ interface Section {
   end: number;
 }
 
-/** Where function and global indices go in the rewritten module. */
-interface IndexMap {
-  func(index: number): number;
-  global(index: number): number;
-}
-
 const IDENTITY: IndexMap = { func: (i) => i, global: (i) => i };
 
 /**
@@ -190,12 +185,6 @@ function copy(r: Reader): Writer {
   return new Writer().bytes(r.bytes.subarray(r.pos, r.end));
 }
 
-/** Parameter counts: of each type, and of each defined function. */
-interface Params {
-  types: number[];
-  functions: number[];
-}
-
 /** The parameter count of each type and each defined function, from the type and function sections. */
 function paramCounts(bytes: Uint8Array, sections: readonly Section[]): Params {
   const types: number[] = [];
@@ -217,13 +206,6 @@ function paramCounts(bytes: Uint8Array, sections: readonly Section[]): Params {
   if (!functionSection) return { types, functions: [] };
   const r = new Reader(bytes, functionSection.start, functionSection.end);
   return { types, functions: Array.from({ length: r.u32() }, () => types[r.u32()] ?? 0) };
-}
-
-interface Imports {
-  funcs: number;
-  globals: number;
-  /** Function imports that may run long or stop the call: everything but the Extism kernel's. */
-  host: Set<number>;
 }
 
 function countImports(bytes: Uint8Array, section: Section | undefined): Imports {
@@ -322,16 +304,6 @@ function rewriteExpr(r: Reader, w: Writer, shift: IndexMap): void {
     writeInstruction(r.bytes, instruction, w, shift);
     if (instruction.op === OP.end) return;
   }
-}
-
-function writeInstruction(bytes: Uint8Array, ins: Instruction, w: Writer, shift: IndexMap): void {
-  const index = ins.func ?? ins.global;
-  if (!index) {
-    w.bytes(bytes.subarray(ins.start, ins.end));
-    return;
-  }
-  const shifted = ins.func ? shift.func(index.index) : shift.global(index.index);
-  w.bytes(bytes.subarray(ins.start, index.start)).u32(shifted).bytes(bytes.subarray(index.end, ins.end));
 }
 
 function rewriteGlobals(r: Reader, shift: IndexMap): Writer {
@@ -443,284 +415,4 @@ function rewriteCustom(r: Reader, shift: IndexMap): Writer {
     return new Writer().name('tenon-dropped-names');
   }
   return w;
-}
-
-interface Meter {
-  global: number;
-  refuel: number;
-}
-
-/** One decoded function body, and what its metering needs. */
-interface Body {
-  reader: Reader;
-  localsStart: number;
-  localsEnd: number;
-  instructions: Instruction[];
-  /** For each instruction, the metered region it is charged to (0: the function entry; then one per loop). */
-  regionOf: Int32Array;
-  regions: number;
-  /** True when the body has a loop or an indirect or tail call: it must charge at its own entry. */
-  unbounded: boolean;
-  params: number;
-  /** Declared locals (not counting params). */
-  locals: number;
-}
-
-const INDIRECT_CALLS = new Set([0x11, 0x12, 0x13, 0x14, 0x15]);
-
-function decodeBody(r: Reader, index: number, params: number): Body {
-  const localsStart = r.pos;
-  const groups = r.u32();
-  let locals = 0;
-  for (let i = 0; i < groups; i++) {
-    locals += r.u32();
-    readValueType(r);
-  }
-  const localsEnd = r.pos;
-  const instructions: Instruction[] = [];
-  const regionOf: number[] = [];
-  const open: boolean[] = []; // control stack: is this construct a loop?
-  const stack: number[] = [0]; // regions of the open loops, innermost last
-  let regions = 1;
-  let unbounded = false;
-  for (;;) {
-    if (r.done) throw new LoadError(`function ${index} ends without "end"`);
-    const ins = readInstruction(r);
-    instructions.push(ins);
-    regionOf.push(stack[stack.length - 1]!);
-    if (INDIRECT_CALLS.has(ins.op)) unbounded = true;
-    if (opensBlock(ins.op)) {
-      const loop = ins.op === OP.loop;
-      open.push(loop);
-      if (loop) {
-        unbounded = true;
-        stack.push(regions++);
-      }
-    } else if (ins.op === OP.end) {
-      if (open.length === 0) break;
-      if (open.pop()) stack.pop();
-    }
-  }
-  if (!r.done) throw new LoadError(`function ${index} has bytes after its final "end"`);
-  return { reader: r, localsStart, localsEnd, params, locals, instructions, regionOf: Int32Array.from(regionOf), regions, unbounded };
-}
-
-/**
- * A function is "inlined" for metering when its work is bounded: no loops, no indirect or tail
- * calls, only direct calls to imports or other inlined functions, and nothing outside the module
- * can call it (not exported, not the start function, not in a table, no ref.func). Its cost is then
- * charged at each call site instead of at its entry, which keeps small helpers free of checks.
- * Any path that runs forever still passes a charge: a loop, or a function that is not inlined.
- * Returns each defined function's inlined cost, or undefined when it charges at its own entry.
- */
-function inlineCosts(bodies: readonly Body[], imports: Imports, escaping: ReadonlySet<number>): (number | undefined)[] {
-  const importedFuncs = imports.funcs;
-  const VISITING = -1;
-  const NOT_INLINED = -2;
-  const state = new Map<number, number>();
-  const visit = (i: number): number => {
-    const known = state.get(i);
-    if (known !== undefined) return known === VISITING ? NOT_INLINED : known; // a cycle is recursion
-    const body = bodies[i]!;
-    if (body.unbounded || escaping.has(importedFuncs + i)) {
-      state.set(i, NOT_INLINED);
-      return NOT_INLINED;
-    }
-    state.set(i, VISITING);
-    let total = body.instructions.length;
-    for (const ins of body.instructions) {
-      if (ins.op !== OP.call || !ins.func) continue;
-      if (ins.func.index < importedFuncs) {
-        if (!imports.host.has(ins.func.index)) continue;
-        total = NOT_INLINED; // a host function may take long: the caller must resync around it
-        break;
-      }
-      const callee = visit(ins.func.index - importedFuncs);
-      total = callee === NOT_INLINED ? NOT_INLINED : total + callee;
-      if (total === NOT_INLINED || total > MAX_INLINED_COST) {
-        total = NOT_INLINED;
-        break;
-      }
-    }
-    state.set(i, total);
-    return total;
-  };
-  return bodies.map((_, i) => {
-    const cost = visit(i);
-    return cost >= 0 ? cost : undefined;
-  });
-}
-
-/** Above this a bounded function still charges at its own entry, so one charge never gets huge. */
-const MAX_INLINED_COST = 100_000;
-
-function rewriteCode(
-  r: Reader,
-  shift: IndexMap,
-  meter: Meter | undefined,
-  imports: Imports,
-  escaping: ReadonlySet<number>,
-  params: Params,
-): Writer {
-  const count = r.u32();
-  const bodies: Body[] = [];
-  for (let i = 0; i < count; i++) {
-    const size = r.u32();
-    const body = new Reader(r.bytes, r.pos, r.pos + size);
-    r.skip(size);
-    bodies.push(decodeBody(body, i, params.functions[i] ?? 0));
-  }
-  let inlined: (number | undefined)[] = [];
-  if (meter) {
-    const targets = new Set(escaping);
-    for (const body of bodies) for (const ins of body.instructions) if (ins.op === OP.refFunc && ins.func) targets.add(ins.func.index);
-    inlined = inlineCosts(bodies, imports, targets);
-  }
-  const w = new Writer().u32(count);
-  for (const [i, body] of bodies.entries()) w.sized(emitBody(body, shift, meter, inlined, imports, inlined[i] !== undefined, params.types));
-  return w;
-}
-
-function emitBody(
-  body: Body,
-  shift: IndexMap,
-  meter: Meter | undefined,
-  inlined: readonly (number | undefined)[],
-  imports: Imports,
-  isInlined: boolean,
-  typeParams: readonly number[],
-): Writer {
-  const importedFuncs = imports.funcs;
-  const { reader, instructions, regionOf } = body;
-  const bytes = reader.bytes;
-  if (!meter || isInlined) {
-    const w = new Writer().bytes(bytes.subarray(body.localsStart, body.localsEnd));
-    for (const ins of instructions) writeInstruction(bytes, ins, w, shift);
-    return w;
-  }
-  const costs = new Array<number>(body.regions).fill(0);
-  for (const [k, ins] of instructions.entries()) {
-    const region = regionOf[k]!;
-    costs[region]! += 1;
-    if (ins.op === OP.call && ins.func && ins.func.index >= importedFuncs) costs[region]! += inlined[ins.func.index - importedFuncs] ?? 0;
-  }
-  // The counter lives in a local of its own while the function runs (a global costs ~3x more on a
-  // tight loop); it is written back before anything that may charge fuel elsewhere or leave.
-  const local = body.params + body.locals;
-  const w = new Writer();
-  const locals = new Reader(bytes, body.localsStart, body.localsEnd);
-  const groups = locals.u32();
-  w.u32(groups + 1)
-    .bytes(bytes.subarray(locals.pos, body.localsEnd))
-    .u32(1)
-    .byte(0x7f);
-  const save = () => w.byte(0x20).u32(local).byte(0x24).u32(meter.global); // local.get; global.set
-  const load = () => w.byte(0x23).u32(meter.global).byte(0x21).u32(local); // global.get; local.set
-  // In a catch clause neither copy is sure to be current (the thrower may not have saved): keep
-  // the smaller, so catching exceptions never hands fuel back.
-  const loadMin = () => {
-    w.byte(0x23).u32(meter.global).byte(0x20).u32(local); // global.get; local.get
-    w.byte(0x23).u32(meter.global).byte(0x20).u32(local).byte(0x48); // global.get; local.get; i32.lt_s
-    w.byte(0x1b).byte(0x21).u32(local); // select; local.set
-  };
-  load();
-  charge(w, meter, local, costs[0]!);
-
-  // A call inside a loop, even on a path never taken, costs V8 up to 2.5x on a tight loop (it
-  // spills around it), so a loop's refuel call is moved out: the loop is wrapped as
-  //   block $after (bt) loop $retry (bt) block $slow  loop $l (bt) [charge; br_if $slow] body end
-  //   br $after end [refuel; give the charge back] br $retry end end
-  // and branches that cross the three new labels are renumbered. Functions whose loops take
-  // parameters, or that use label-based exception instructions (rethrow, delegate, try_table),
-  // keep the call inside the loop instead.
-  const wrap =
-    !instructions.some((ins) => ins.op === 0x09 || ins.op === 0x18 || ins.op === 0x1f) &&
-    instructions.every((ins) => ins.op !== OP.loop || blockParams(bytes, ins, typeParams) === 0);
-  const open: { wrapped: boolean; cost: number }[] = [];
-  const relabel = (label: number): number => {
-    let extra = 0;
-    for (let j = open.length - 1, crossed = 0; j >= 0 && crossed < label; j--, crossed++) if (open[j]!.wrapped) extra += 3;
-    return label + extra;
-  };
-  let nextRegion = 1;
-  for (const [k, ins] of instructions.entries()) {
-    const op = ins.op;
-    const callee = op === OP.call && ins.func ? ins.func.index : -1;
-    const callsMetered =
-      (callee >= 0 && (callee < importedFuncs ? imports.host.has(callee) : inlined[callee - importedFuncs] === undefined)) ||
-      op === 0x11 ||
-      op === 0x14;
-    const leaves =
-      op === 0x0f ||
-      op === 0x12 ||
-      op === 0x13 ||
-      op === 0x15 ||
-      op === 0x08 ||
-      op === 0x09 ||
-      op === 0x0a ||
-      ins.labels?.includes(open.length) ||
-      k === instructions.length - 1;
-    if (callsMetered || leaves) save();
-    if (op === OP.loop && wrap) {
-      const blockType = bytes.subarray(ins.start + 1, ins.end);
-      const cost = costs[nextRegion++]!;
-      w.byte(0x02).bytes(blockType).byte(0x03).bytes(blockType).byte(0x02).byte(0x40); // block $after, loop $retry, block $slow
-      w.byte(0x03).bytes(blockType); // loop $l
-      w.byte(0x20).u32(local).byte(0x41).s32(cost).byte(0x6b); // local.get; i32.const cost; i32.sub
-      w.byte(0x22).u32(local).byte(0x41).byte(0).byte(0x48).byte(0x0d).byte(1); // local.tee; i32.const 0; i32.lt_s; br_if $slow
-      open.push({ wrapped: true, cost });
-      continue;
-    }
-    if (ins.labels && wrap && open.some((o) => o.wrapped)) {
-      // br, br_if, br_table, br_on_null, br_on_non_null: one-byte opcodes, then their labels
-      const labels = ins.labels.map(relabel);
-      w.byte(op);
-      if (op === 0x0e) w.u32(labels.length - 1);
-      for (const label of labels) w.u32(label);
-    } else {
-      writeInstruction(bytes, ins, w, shift);
-    }
-    if (opensBlock(op)) {
-      open.push({ wrapped: false, cost: 0 });
-      if (op === OP.loop) charge(w, meter, local, costs[nextRegion++]!);
-    } else if (op === OP.end && open.length > 0) {
-      const closed = open.pop()!;
-      if (closed.wrapped) {
-        w.byte(0x0c).byte(2).byte(0x0b); // br $after; end $slow
-        w.byte(0x20).u32(local).byte(0x24).u32(meter.global).byte(0x10).u32(meter.refuel); // save; call refuel
-        w.byte(0x23).u32(meter.global).byte(0x22).u32(local).byte(0x41).byte(0).byte(0x48); // global.get; local.tee; i32.const 0; i32.lt_s
-        w.byte(0x04).byte(0x40).byte(0x00).byte(0x0b); // if unreachable end
-        // the charge was counted by refuel: give it back, the retry charges it again
-        w.byte(0x20).u32(local).byte(0x41).s32(closed.cost).byte(0x6a).byte(0x21).u32(local);
-        w.byte(0x0c).byte(0).byte(0x0b).byte(0x0b); // br $retry; end $retry; end $after
-      }
-    }
-    if (callsMetered) load();
-    else if (op === 0x07 || op === 0x19) loadMin(); // catch, catch_all
-  }
-  return w;
-}
-
-/** How many parameters a block type takes (only a type index can give it any). */
-function blockParams(bytes: Uint8Array, ins: Instruction, typeParams: readonly number[]): number {
-  const type = new Reader(bytes, ins.start + 1, ins.end).s33();
-  return type < 0 ? 0 : (typeParams[type] ?? 0);
-}
-
-/**
- * fuel -= cost; if (fuel < 0) { refuel(); if (fuel < 0) unreachable }  (fuel cached in a local)
- *
- * refuel() never throws: it leaves the counter negative to stop the call, and the trap that follows
- * cannot be caught by the plug-in's own exception handlers (a thrown JavaScript error could be).
- */
-function charge(w: Writer, meter: Meter, local: number, cost: number): void {
-  w.byte(0x20).u32(local).byte(0x41).s32(cost).byte(0x6b); // local.get; i32.const cost; i32.sub
-  w.byte(0x22).u32(local).byte(0x41).byte(0).byte(0x48); // local.tee; i32.const 0; i32.lt_s
-  w.byte(0x04).byte(0x40); // if
-  w.byte(0x20).u32(local).byte(0x24).u32(meter.global); // local.get; global.set
-  w.byte(0x10).u32(meter.refuel); // call refuel
-  w.byte(0x23).u32(meter.global).byte(0x22).u32(local); // global.get; local.tee
-  w.byte(0x41).byte(0).byte(0x48); // i32.const 0; i32.lt_s
-  w.byte(0x04).byte(0x40).byte(0x00).byte(0x0b); // if unreachable end
-  w.byte(0x0b); // end
 }
