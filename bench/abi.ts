@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import extism2 from '@extism/extism';
 import extism1 from 'extism-1';
-import { compilePlugin, type HostFunction } from '../packages/runtime/src/index.js';
+import { compilePlugin, type HostFunction, type PluginOptions } from '../packages/runtime/src/index.js';
 
 const fixtures = new URL('../packages/runtime/test/fixtures/build/', import.meta.url);
 const wasm = (name: string): Uint8Array => readFileSync(new URL(name, fixtures));
@@ -133,28 +133,43 @@ async function extismTime(plugin: ExtismPlugin | undefined, name: string, input:
   }
 }
 
+/** Tenon and both @extism/extism versions on the same bytes. */
+async function hosts(bytes: Uint8Array, options: PluginOptions = {}, extismOptions: Record<string, unknown> = {}) {
+  const tenon = (await compilePlugin(bytes, { logLevel: 'off', ...options })).instantiate();
+  const rc13 = await extismPlugin(extism2 as unknown as ExtismCreate, bytes, extismOptions);
+  const v1 = await extismPlugin(extism1 as unknown as ExtismCreate, bytes, extismOptions);
+  return {
+    tenon,
+    /** Time `fn(input)` on both Extism versions, add them to `row` and print it. */
+    async compare(row: Row, fn: string, input: string | Uint8Array): Promise<void> {
+      const rc = await extismTime(rc13, fn, input);
+      const one = await extismTime(v1, fn, input);
+      if (rc !== undefined) row.rc13 = rc;
+      if (one !== undefined) row.v1 = one;
+      report(row);
+    },
+    async close(): Promise<void> {
+      tenon.close();
+      await rc13?.close();
+      await v1?.close();
+    },
+  };
+}
+
 const text11 = 'Hello World';
 const text64k = 'The quick brown fox jumps over the lazy dog. '.repeat(1457).slice(0, 65536);
 
 async function countVowels(label: string, bytes: Uint8Array, fn: string, withRaw: boolean): Promise<void> {
-  const tenon = (await compilePlugin(bytes, { logLevel: 'off' })).instantiate();
-  const rc13 = await extismPlugin(extism2 as unknown as ExtismCreate, bytes);
-  const v1 = await extismPlugin(extism1 as unknown as ExtismCreate, bytes);
+  const { tenon, compare, close } = await hosts(bytes);
   for (const [size, text] of [
     ['11 B', text11],
     ['64 KiB', text64k],
   ] as const) {
     const row: Row = { name: `(${size === '11 B' ? 'a' : 'b'}) ${label}, ${size}`, tenon: measure(() => tenon.call(fn, text).text()) };
     if (withRaw) row.raw = rawCount(bytes, text);
-    const rc = await extismTime(rc13, fn, text);
-    const one = await extismTime(v1, fn, text);
-    if (rc !== undefined) row.rc13 = rc;
-    if (one !== undefined) row.v1 = one;
-    report(row);
+    await compare(row, fn, text);
   }
-  tenon.close();
-  await rc13?.close();
-  await v1?.close();
+  await close();
 }
 
 /** The floor: the fixture's own counting loop over bytes already in its memory, no ABI at all. */
@@ -170,10 +185,7 @@ function rawCount(bytes: Uint8Array, text: string): number {
 }
 
 async function echo(): Promise<void> {
-  const bytes = wasm('echo.wasm');
-  const tenon = (await compilePlugin(bytes, { logLevel: 'off' })).instantiate();
-  const rc13 = await extismPlugin(extism2 as unknown as ExtismCreate, bytes);
-  const v1 = await extismPlugin(extism1 as unknown as ExtismCreate, bytes);
+  const { tenon, compare, close } = await hosts(wasm('echo.wasm'));
   for (const [label, fn, size] of [
     ['(c) echo 1 KiB (u64 chunks)', 'echo', 1024],
     ['(c) echo 1 MiB (u64 chunks)', 'echo', 1024 * 1024],
@@ -181,16 +193,9 @@ async function echo(): Promise<void> {
     ['(c) echo 1 MiB (byte by byte)', 'echo_bytewise', 1024 * 1024],
   ] as const) {
     const input = new Uint8Array(size).map((_, i) => 32 + (i % 90));
-    const row: Row = { name: label, tenon: measure(() => tenon.call(fn, input).bytes()) };
-    const rc = await extismTime(rc13, fn, input);
-    const one = await extismTime(v1, fn, input);
-    if (rc !== undefined) row.rc13 = rc;
-    if (one !== undefined) row.v1 = one;
-    report(row);
+    await compare({ name: label, tenon: measure(() => tenon.call(fn, input).bytes()) }, fn, input);
   }
-  tenon.close();
-  await rc13?.close();
-  await v1?.close();
+  await close();
 }
 
 async function hostFunction(): Promise<void> {
@@ -203,7 +208,6 @@ async function hostFunction(): Promise<void> {
     call: (context, offset: bigint) => context.write(context.view(offset)!),
   };
   const add: HostFunction = { name: 'add_i64', params: ['i64', 'i64'], results: ['i64'], call: (_c, a: bigint, b: bigint) => a + b };
-  const tenon = (await compilePlugin(bytes, { functions: [reflect, add], logLevel: 'off' })).instantiate();
   type Context = { read(p: bigint): { bytes(): Uint8Array } | null; store(b: Uint8Array): bigint };
   const extismFunctions = {
     'extism:host/user': {
@@ -211,18 +215,14 @@ async function hostFunction(): Promise<void> {
       add_i64: (_cx: unknown, a: bigint, b: bigint) => a + b,
     },
   };
-  const rc13 = await extismPlugin(extism2 as unknown as ExtismCreate, bytes, { functions: extismFunctions });
-  const v1 = await extismPlugin(extism1 as unknown as ExtismCreate, bytes, { functions: extismFunctions });
+  const { tenon, compare, close } = await hosts(bytes, { functions: [reflect, add] }, { functions: extismFunctions });
   const input = new Uint8Array(1024).map((_, i) => 97 + (i % 26));
-  const row: Row = { name: '(d) host function round trip, 1 KiB', tenon: measure(() => tenon.call('reflect', input).bytes()) };
-  const rc = await extismTime(rc13, 'reflect', input);
-  const one = await extismTime(v1, 'reflect', input);
-  if (rc !== undefined) row.rc13 = rc;
-  if (one !== undefined) row.v1 = one;
-  report(row);
-  tenon.close();
-  await rc13?.close();
-  await v1?.close();
+  await compare(
+    { name: '(d) host function round trip, 1 KiB', tenon: measure(() => tenon.call('reflect', input).bytes()) },
+    'reflect',
+    input,
+  );
+  await close();
 }
 
 async function instantiate(label: string, bytes: Uint8Array): Promise<void> {
