@@ -30,10 +30,10 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
             'fuel, timeoutMs, deterministic and meter need the module bytes to meter it; pass bytes instead of a WebAssembly.Module',
           );
         }
-        if (settings.maxPages !== undefined) {
+        if (settings.maxPages !== undefined || settings.limits.maxTableElements !== Infinity) {
           throw new ManifestError(
             `wasm[${i}].module`,
-            'memory.maxPages needs the module bytes to cap its memory; pass bytes instead of a WebAssembly.Module',
+            'memory.maxPages and limits.maxTableElements need the module bytes to cap it; pass bytes instead of a WebAssembly.Module',
           );
         }
         return { name, module, metered: false };

@@ -74,6 +74,15 @@ describe('memory limits', () => {
     assert.deepEqual([...capped.subarray(8)], [5, 4, 1, 1, 1, 2]);
   });
 
+  test('caps need the module bytes: a compiled WebAssembly.Module with maxPages is refused', async () => {
+    const { createPlugin } = await import('../src/index.js');
+    await assert.rejects(createPlugin(new WebAssembly.Module(fixture('echo') as Uint8Array<ArrayBuffer>), { memory: { maxPages: 4 } }), {
+      name: 'ManifestError',
+      field: 'wasm[0].module',
+      message: /need the module bytes/,
+    });
+  });
+
   test('a truncated memory section is a LoadError, not a crash', () => {
     const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 9, 1, 1]);
     assert.throws(() => capMemories(bytes, 1), { name: 'LoadError', code: 'LOAD_FAILED' });
