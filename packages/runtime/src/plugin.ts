@@ -80,6 +80,8 @@ export class Plugin implements CallContextOwner {
   #lastEnded = 0;
   /** For `instance: 'fresh'`: the live instance has served a call and must not serve another. */
   #used = false;
+  /** The host functions' import object, built on first use. */
+  #imports: WebAssembly.Imports | undefined;
   /** Log bytes written during the current call. */
   #logBytes = 0;
   /** What WASI sees of time and randomness. */
@@ -294,7 +296,8 @@ export class Plugin implements CallContextOwner {
       : undefined;
     let instance: WebAssembly.Instance;
     try {
-      instance = this.#compiled.link(kernel, this.#hostImports(), wasi, this.#meter);
+      this.#imports ??= this.#hostImports(); // bound once: a fresh instance per call reuses them
+      instance = this.#compiled.link(kernel, this.#imports, wasi, this.#meter);
     } catch (error) {
       throw this.#meter?.abort ?? error;
     }
