@@ -22,39 +22,35 @@ const ROUNDS = 7;
 
 /** Median ns per operation over ROUNDS rounds of enough iterations to take ~100 ms each. */
 function measure(fn: Timed): number {
+  const run = (n: number): number => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) fn();
+    return performance.now() - t;
+  };
+  const n = iterations(run);
+  return median(Array.from({ length: ROUNDS }, () => (run(n) * 1e6) / n));
+}
+
+/** The same, for the promise-returning @extism/extism calls. */
+async function measureAsync(fn: TimedAsync): Promise<number> {
+  const run = async (n: number): Promise<number> => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await fn();
+    return performance.now() - t;
+  };
   let n = 1;
-  for (;;) {
-    const t = performance.now();
-    for (let i = 0; i < n; i++) fn();
-    if (performance.now() - t > 20) break;
-    n *= 2;
-  }
-  n = Math.max(1, Math.round(n * 5));
+  while ((await run(n)) <= 20) n *= 2;
+  n *= 5;
   const rounds: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const t = performance.now();
-    for (let i = 0; i < n; i++) fn();
-    rounds.push(((performance.now() - t) * 1e6) / n);
-  }
+  for (let r = 0; r < ROUNDS; r++) rounds.push(((await run(n)) * 1e6) / n);
   return median(rounds);
 }
 
-async function measureAsync(fn: TimedAsync): Promise<number> {
+/** Double the iterations until a run takes 20 ms, then take five times that. */
+function iterations(run: (n: number) => number): number {
   let n = 1;
-  for (;;) {
-    const t = performance.now();
-    for (let i = 0; i < n; i++) await fn();
-    if (performance.now() - t > 20) break;
-    n *= 2;
-  }
-  n = Math.max(1, Math.round(n * 5));
-  const rounds: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const t = performance.now();
-    for (let i = 0; i < n; i++) await fn();
-    rounds.push(((performance.now() - t) * 1e6) / n);
-  }
-  return median(rounds);
+  while (run(n) <= 20) n *= 2;
+  return n * 5;
 }
 
 function median(values: number[]): number {

@@ -55,14 +55,17 @@ const cases: Case[] = [
   { fixture: 'math_app', fn: 'twenty_one_doubled', input: '', skip1: '1.0.3 does no linking' },
 ];
 
+/** The case's manifest modules: math_app links the library it imports by name. */
+function modules(c: Case): { data: Uint8Array; name?: string }[] {
+  if (c.fixture !== 'math_app') return [{ data: fixture(c.fixture) }];
+  return [
+    { data: fixture('math_lib'), name: 'math' },
+    { data: fixture('math_app'), name: 'main' },
+  ];
+}
+
 async function extism(create: Create, c: Case): Promise<ExtismPlugin> {
-  const wasm =
-    c.fixture === 'math_app'
-      ? [
-          { data: fixture('math_lib'), name: 'math' },
-          { data: fixture('math_app'), name: 'main' },
-        ]
-      : [{ data: fixture(c.fixture) }];
+  const wasm = modules(c);
   return create(
     { wasm, config: c.config ?? {} },
     {
@@ -80,13 +83,7 @@ async function extism(create: Create, c: Case): Promise<ExtismPlugin> {
 }
 
 async function tenon(c: Case): Promise<Uint8Array> {
-  const wasm =
-    c.fixture === 'math_app'
-      ? [
-          { data: fixture('math_lib'), name: 'math' },
-          { data: fixture('math_app'), name: 'main' },
-        ]
-      : [{ data: fixture(c.fixture) }];
+  const wasm = modules(c);
   using plugin = await createPlugin(
     { wasm, config: c.config ?? {} },
     {
