@@ -349,19 +349,19 @@ export class Plugin implements CallContextOwner {
 
   #writeInput(kernel: Kernel, name: string, input: PluginInput): void {
     this.#releaseOutput();
+    // text goes straight into Extism memory; anything else is encoded once, here
+    const bytes = typeof input === 'string' ? undefined : toBytes(input);
     const maxInput = this.#settings.limits.maxInputBytes;
-    if (maxInput !== Infinity) {
-      const size = typeof input === 'string' ? Buffer.byteLength(input) : toBytes(input).length;
-      if (size > maxInput) {
-        throw new LimitError('INPUT_LIMIT', `Cannot call "${name}": an input of ${size} bytes is over limits.maxInputBytes (${maxInput})`);
-      }
+    if (maxInput !== Infinity && inputSize(input, bytes) > maxInput) {
+      throw new LimitError(
+        'INPUT_LIMIT',
+        `Cannot call "${name}": an input of ${inputSize(input, bytes)} bytes is over limits.maxInputBytes (${maxInput})`,
+      );
     }
-    const fits = typeof input === 'string' ? kernel.beginText(input) : kernel.begin(toBytes(input));
-    if (!fits) {
-      const size = typeof input === 'string' ? Buffer.byteLength(input) : toBytes(input).length;
+    if (!(bytes ? kernel.begin(bytes) : kernel.beginText(input as string))) {
       throw new LimitError(
         'MEMORY_LIMIT',
-        `Cannot call "${name}": an input of ${size} bytes does not fit in Extism memory (memory.maxPages ${this.#settings.maxPages})`,
+        `Cannot call "${name}": an input of ${inputSize(input, bytes)} bytes does not fit in Extism memory (memory.maxPages ${this.#settings.maxPages})`,
       );
     }
   }
@@ -517,6 +517,10 @@ function resultCode(value: unknown): number {
   if (value === undefined) return 0;
   if (typeof value === 'number') return value;
   throw new TypeError(`the function returned ${typeof value}; plug-in functions return an i32 or nothing`);
+}
+
+function inputSize(input: PluginInput, bytes: Uint8Array | undefined): number {
+  return bytes ? bytes.length : Buffer.byteLength(input as string);
 }
 
 function toBytes(input: PluginInput): Uint8Array {

@@ -64,7 +64,6 @@ export interface SizeLimits {
 /** Everything an instance needs, resolved once at compile time. */
 export interface PluginSettings {
   readonly wasi: boolean;
-  readonly config: ReadonlyMap<string, string>;
   /** The config values as UTF-8, encoded once. */
   readonly configBytes: ReadonlyMap<string, Uint8Array>;
   readonly functions: readonly HostFunction[];
@@ -73,7 +72,6 @@ export interface PluginSettings {
   /** Growth budget per memory in 64 KiB pages; undefined means unlimited. */
   readonly maxPages: number | undefined;
   readonly maxVarBytes: number;
-  readonly maxHttpResponseBytes: number;
   readonly allowedHosts: readonly string[];
   readonly timeoutMs: number | undefined;
   readonly fuel: number | undefined;
@@ -109,14 +107,12 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
   }
   return {
     wasi: options.wasi ?? false,
-    config: config as Map<string, string>,
     configBytes: new Map([...config].map(([key, value]) => [key, Buffer.from(value as string)])),
     functions,
     logger: options.logger ?? consoleLogger,
     logLevelNumber: logLevelNumber(options.logLevel ?? 'info'),
     maxPages: memory.maxPages,
     maxVarBytes: memory.maxVarBytes ?? MIB,
-    maxHttpResponseBytes: memory.maxHttpResponseBytes ?? 50 * MIB,
     allowedHosts: options.allowedHosts ?? manifest.allowedHosts ?? [],
     timeoutMs: timeoutMs ?? undefined,
     fuel: options.fuel,
