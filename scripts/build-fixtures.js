@@ -1,8 +1,10 @@
 // Builds the test plug-ins: every packages/*/test/fixtures/*.wat with wabt, every *.c with clang's
-// wasm32 target (files whose first line is `// wasi` against wasi-libc). Skips up-to-date outputs.
+// wasm32 target against the PDK's tenon.h (files whose first line is `// wasi` against wasi-libc),
+// every *.ts with AssemblyScript and the PDK. Skips up-to-date outputs.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import asc from 'assemblyscript/asc';
 import wabtInit from 'wabt';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -25,6 +27,10 @@ const newer = (output, inputs) => {
   }
 };
 
+const header = join(root, 'packages', 'pdk', 'c', 'tenon.h');
+const pdkSources = ['index.ts', 'json.ts', 'assembly/index.ts', 'assembly/env.ts', 'assembly/json.ts'].map((f) =>
+  join(root, 'packages', 'pdk', f),
+);
 const wabt = await wabtInit();
 let built = 0;
 let clangChecked = false;
@@ -51,7 +57,6 @@ for (const dir of dirs) {
       built++;
     } else if (file.endsWith('.c')) {
       const target = join(out, `${basename(file, '.c')}.wasm`);
-      const header = join(dir, 'tenon.h');
       if (newer(target, [source, header])) continue;
       if (!clangChecked) {
         try {
@@ -67,7 +72,36 @@ for (const dir of dirs) {
       const flags = wasi
         ? ['--target=wasm32-wasi', '--sysroot=/usr', '-mexec-model=reactor']
         : ['--target=wasm32', '-nostdlib', '-Wl,--no-entry'];
-      execFileSync('clang', [...flags, '-O2', '-Wall', '-Werror', '-Wl,--strip-debug', '-o', target, source], { stdio: 'inherit' });
+      execFileSync('clang', [...flags, '-O2', '-Wall', '-Werror', `-I${dirname(header)}`, '-Wl,--strip-debug', '-o', target, source], {
+        stdio: 'inherit',
+      });
+      built++;
+    } else if (file.endsWith('.ts')) {
+      const target = join(out, `${basename(file, '.ts')}.wasm`);
+      if (newer(target, [source, ...pdkSources])) continue;
+      // the flags of a `tenon new` project (its asconfig.json), run from the repo root
+      const { error, stderr } = await asc.main(
+        [
+          relative(root, source),
+          '--outFile',
+          relative(root, target),
+          '-O3',
+          '--shrinkLevel',
+          '2',
+          '--noAssert',
+          '--runtime',
+          'incremental',
+          '--use',
+          'abort=~lib/@tenon/pdk/assembly/index/abort',
+          '--transform',
+          'json-as',
+        ],
+        { stdout: process.stdout, stderr: process.stderr },
+      );
+      if (error) {
+        console.error(`build-fixtures: ${file}: ${stderr.toString()}`);
+        process.exit(1);
+      }
       built++;
     }
   }

@@ -1,20 +1,10 @@
-// `npm start`: assemble the bundled example plug-in, then call it through the real `tenon` CLI.
+// `npm start`: call the count-vowels example plug-in (AssemblyScript, built by `npm run build:plugins`)
+// through the real `tenon` CLI.
 import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import wabtInit from 'wabt';
 
 const root = new URL('../', import.meta.url);
-const wat = new URL('examples/plugins/count-vowels/count_vowels.wat', root);
-const wasm = new URL('examples/plugins/count-vowels/count_vowels.wasm', root);
 const tenon = new URL('packages/cli/bin/tenon.js', root).pathname;
-
-const wabt = await wabtInit();
-const parsed = wabt.parseWat('count_vowels.wat', await readFile(wat, 'utf8'));
-parsed.validate();
-await writeFile(wasm, parsed.toBinary({}).buffer);
-parsed.destroy();
-
-const plugin = 'examples/plugins/count-vowels/count_vowels.wasm';
+const plugin = 'examples/plugins/count-vowels/build/plugin.wasm';
 const input = 'Hello from Tenon: the data stays here, the code comes to it.';
 const run = (args) => {
   console.log(`\n$ tenon ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { callCommand } from './call.js';
 import { EXIT } from './exit-codes.js';
+import { newCommand } from './new.js';
+import { testCommand } from './test.js';
 
 /** Where a command reads and writes; tests pass their own. */
 export interface Io {
@@ -19,11 +21,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     });
-  program.addCommand(
-    callCommand(io, (code) => {
-      status = code;
-    }),
-  );
+  const exit = (code: number): void => {
+    status = code;
+  };
+  program.addCommand(callCommand(io, exit));
+  program.addCommand(testCommand(io, exit));
+  program.addCommand(newCommand(io, exit));
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

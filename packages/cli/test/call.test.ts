@@ -2,24 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/main.js';
+import { tenon } from './run-tenon.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../runtime/test/fixtures/build/${name}.wasm`, import.meta.url));
-
-/** Run `tenon ...args` in process; resolves to its exit status and what it wrote. */
-async function tenon(args: string[], stdin = ''): Promise<{ status: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const status = await main(args, { stdout, stderr, stdin: Readable.from([Buffer.from(stdin)]) });
-  return { status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
 
 describe('tenon call', () => {
   let dir: string;

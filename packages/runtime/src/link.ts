@@ -67,6 +67,14 @@ export function linkOrder(modules: readonly LinkableModule[], provided: Readonly
   return order;
 }
 
+/** What AssemblyScript's runtime imports from `env` unless told otherwise, and what to do about it. */
+const ASSEMBLYSCRIPT_HINTS: Readonly<Record<string, string>> = {
+  abort: "AssemblyScript's abort handler: build with `--use abort=~lib/@tenon/pdk/assembly/index/abort` (`tenon new` projects do)",
+  trace: "AssemblyScript's trace(): log with `log.debug()` from @tenon/pdk instead",
+  seed: "AssemblyScript's Math.random() asks the host for a seed: plug-ins get no ambient randomness; take it as input",
+  'Date.now': "AssemblyScript's Date.now(): plug-ins get no ambient clock; take the time as input, or use WASI's clock",
+};
+
 function hint(u: UnresolvedImport, wasi: boolean): string {
   if (u.module === EXTISM_ENV) return 'not part of the Extism ABI this host implements (built with a newer PDK?)';
   if (WASI_MODULES.has(u.module)) {
@@ -76,6 +84,8 @@ function hint(u: UnresolvedImport, wasi: boolean): string {
   if (u.module === 'env' && u.name.startsWith('extism_')) {
     return 'the pre-1.0 Extism ABI (2023); rebuild the plug-in with a current PDK';
   }
+  const assemblyScript = u.module === 'env' ? ASSEMBLYSCRIPT_HINTS[u.name] : undefined;
+  if (assemblyScript) return assemblyScript;
   if (u.kind === 'function') return 'declare a host function with this namespace and name';
   return `the host provides no ${u.kind} imports`;
 }

@@ -315,7 +315,11 @@ export class Plugin implements CallContextOwner {
       const available = this.#compiled.functions.filter((f) => !f.startsWith('_') && !f.startsWith('__')).slice(0, 12);
       throw new FunctionNotFoundError(
         name,
-        `Plug-in has no exported function "${name}"${available.length ? ` (it exports ${available.map((f) => `"${f}"`).join(', ')})` : ''}`,
+        `Plug-in has no exported function "${name}"${
+          available.length
+            ? ` (it exports ${available.map((f) => `"${f}"`).join(', ')})`
+            : ' (it exports no functions: export each plug-in function from the module its build starts at)'
+        }`,
       );
     }
     fn = exported as ExportedFunction;
@@ -403,7 +407,10 @@ export class Plugin implements CallContextOwner {
     const trap = classifyTrap(error);
     if (trap) {
       this.#live = undefined;
-      return new TrapError(trap.kind, `Plug-in function "${name}" ${trap.description}`, { cause: error });
+      // a guest that reports an error and then traps (a PDK's panic or abort handler) explains the trap
+      const reported = this.#kernel.exports.host_error();
+      const reason = reported === 0 ? '' : `: ${this.#kernel.readText(reported) ?? ''}`;
+      return new TrapError(trap.kind, `Plug-in function "${name}" ${trap.description}${reason}`, { cause: error });
     }
     this.#live = undefined;
     return new TrapError('other', `Plug-in function "${name}" failed: ${error instanceof Error ? error.message : String(error)}`, {

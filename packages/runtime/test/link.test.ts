@@ -27,6 +27,17 @@ describe('linking', () => {
     });
   });
 
+  test("AssemblyScript's env imports are named with what to do about each", async () => {
+    await assert.rejects(compilePlugin(fixture('assemblyscript_env')), (error) => {
+      assert.ok(error instanceof LinkError);
+      assert.match(error.message, /env abort \(function\): AssemblyScript's abort handler: build with `--use abort=~lib\/@tenon\/pdk/);
+      assert.match(error.message, /env trace \(function\): .*log\.debug\(\)/);
+      assert.match(error.message, /env seed \(function\): .*Math\.random\(\)/);
+      assert.match(error.message, /env Date\.now \(function\): .*no ambient clock/);
+      return true;
+    });
+  });
+
   test('a host function of the right namespace and name resolves an import', async () => {
     await assert.rejects(
       compilePlugin(fixture('missing_import'), {

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { tenon } from './run-tenon.js';
+
+const run = promisify(execFile);
+
+/** Run a shell command the way a plug-in author types it, in `cwd`. */
+async function sh(cwd: string, command: string): Promise<string> {
+  const { stdout, stderr } = await run('sh', ['-c', command], {
+    cwd,
+    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' },
+  });
+  return stdout + stderr;
+}
+
+describe('tenon new', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tenon-new-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // the issue's definition of done: scaffold, install, build and test on a clean directory
+  for (const lang of ['assemblyscript', 'c'] as const) {
+    test(`a ${lang} project installs, builds with one command and passes its cases`, { timeout: 300_000 }, async () => {
+      const project = join(dir, `Demo ${lang}`);
+      const created = await tenon(['new', project, '--lang', lang]);
+      assert.equal(created.status, 0, created.stderr);
+      assert.match(created.stdout, /npm install\n\s+npm run build\n\s+npx tenon test build\/plugin\.wasm --cases cases\.json/);
+      const pkg = JSON.parse(await readFile(join(project, 'package.json'), 'utf8'));
+      assert.equal(pkg.name, `demo-${lang}`);
+      await stat(join(project, '.gitignore'));
+
+      await sh(project, 'npm install --prefer-offline');
+      await sh(project, 'npm run build');
+      const size = (await stat(join(project, 'build', 'plugin.wasm'))).size;
+      assert.ok(size > 0 && size < 64 * 1024, `plugin.wasm is ${size} bytes`);
+      const report = await sh(project, 'npx tenon test build/plugin.wasm --cases cases.json');
+      assert.match(report, /(\d+) passed, 0 failed/);
+      assert.doesNotMatch(report, /FAIL/);
+    });
+  }
+
+  test('refuses a directory that is not empty, and an unknown language', async () => {
+    const taken = join(dir, 'taken');
+    await mkdir(taken);
+    await writeFile(join(taken, 'keep.txt'), 'mine');
+    const result = await tenon(['new', taken]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /already exists and is not empty/);
+    assert.equal(await readFile(join(taken, 'keep.txt'), 'utf8'), 'mine');
+
+    const lang = await tenon(['new', join(dir, 'rust'), '--lang', 'rust']);
+    assert.equal(lang.status, 2);
+    assert.match(lang.stderr, /Allowed choices are assemblyscript, c/);
+  });
+});

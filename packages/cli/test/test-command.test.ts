@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { tenon } from './run-tenon.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../../runtime/test/fixtures/build/${name}.wasm`, import.meta.url));
+
+describe('tenon test', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tenon-test-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const casesFile = async (name: string, content: unknown): Promise<string> => {
+    const path = join(dir, name);
+    await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
+    return path;
+  };
+
+  test('passes every case that holds and exits 0', async () => {
+    const cases = await casesFile('pass.json', {
+      cases: [
+        { name: 'three vowels', function: 'count_vowels', input: 'Hello, World!', expect: { outputJson: { count: 3 } } },
+        { function: 'count_vowels', inputBase64: Buffer.from('aaa').toString('base64'), expect: { output: '{"count":3}' } },
+        {
+          function: 'count_vowels',
+          inputJson: 'oo',
+          fuel: 100000,
+          expect: { outputBase64: Buffer.from('{"count":2}').toString('base64') },
+        },
+        { name: 'no such function', function: 'nope', expect: { error: { code: 'FUNCTION_NOT_FOUND', message: 'count_vowels' } } },
+      ],
+    });
+    const result = await tenon(['test', fixture('count_vowels'), '--cases', cases]);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /ok {4}three vowels \(fuel \d+\)/);
+    assert.match(result.stdout, /ok {4}count_vowels #2/);
+    assert.match(result.stdout, /4 passed, 0 failed/);
+  });
+
+  test('reports a failing case with a diff of expected and actual, and exits 1', async () => {
+    const cases = await casesFile('fail.json', {
+      cases: [
+        { name: 'wrong count', function: 'count_vowels', input: 'Hello', expect: { outputJson: { count: 5 } } },
+        { name: 'expects an error', function: 'count_vowels', input: 'Hello', expect: { error: true } },
+        { name: 'runs out of fuel', function: 'count_vowels', input: 'a'.repeat(10_000), fuel: 100, expect: { output: 'x' } },
+        { name: 'wrong code', function: 'nope', expect: { error: { code: 'TRAP' } } },
+      ],
+    });
+    const result = await tenon(['test', fixture('count_vowels'), '--cases', cases]);
+    assert.equal(result.status, 1);
+    assert.match(
+      result.stdout,
+      /FAIL {2}wrong count[^\n]*\n\s+the output JSON differs\n\s+- expected {2}\+ actual\n\s+\{\n\s+- {3}"count": 5\n\s+\+ {3}"count": 2\n/,
+    );
+    assert.match(result.stdout, /FAIL {2}expects an error[^\n]*\n\s+expected the call to fail, but it succeeded\n\s+actual: \{"count":2\}/);
+    assert.match(result.stdout, /FAIL {2}runs out of fuel[^\n]*\n\s+the call failed: FUEL_EXHAUSTED/);
+    assert.match(
+      result.stdout,
+      /FAIL {2}wrong code[^\n]*\n\s+the call failed with another error code\n\s+- expected[^\n]*\n\s+- TRAP\n\s+\+ FUNCTION_NOT_FOUND/,
+    );
+    assert.match(result.stdout, /0 passed, 4 failed/);
+  });
+
+  test('config, WASI and time limits reach the plug-in', async () => {
+    const cases = await casesFile('options.json', {
+      cases: [
+        { function: 'config', input: 'greeting', config: { greeting: 'hi' }, expect: { output: 'hi' } },
+        { function: 'config', input: 'greeting', timeoutMs: 1000, expect: { output: '' } },
+      ],
+    });
+    const result = await tenon(['test', fixture('config_var'), '--cases', cases]);
+    assert.equal(result.status, 0, result.stdout);
+  });
+
+  test('host functions come from the module the cases file names', async () => {
+    await writeFile(
+      join(dir, 'host.mjs'),
+      `export const functions = [{ name: 'reflect', results: ['ptr'], call: (cx, p) => cx.write(cx.text(p).toUpperCase()) }, { name: 'add_i64', call: (_cx, a, b) => a + b }];\n`,
+    );
+    const cases = await casesFile('host.json', {
+      hostFunctions: './host.mjs',
+      cases: [{ function: 'reflect', input: 'shout', expect: { output: 'SHOUT' } }],
+    });
+    const result = await tenon(['test', fixture('host_call'), '--cases', cases]);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+  });
+
+  test('a cases file that breaks the schema is refused with every problem, exit 2', async () => {
+    const cases = await casesFile('bad.json', {
+      cases: [{ function: 'count_vowels', input: 'x', inputJson: 1, expect: { output: 'a', error: true } }, { expect: {} }],
+    });
+    const result = await tenon(['test', fixture('count_vowels'), '--cases', cases]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /is not a valid cases file/);
+    assert.match(result.stderr, /\/cases\/0\/expect must NOT have more than 1 properties/);
+    assert.match(result.stderr, /\/cases\/1 must have required property 'function'/);
+
+    const doubled = await casesFile('doubled.json', { cases: [{ function: 'f', input: 'x', inputJson: 1, expect: { error: true } }] });
+    assert.match(
+      (await tenon(['test', fixture('count_vowels'), '--cases', doubled])).stderr,
+      /\/cases\/0 gives its input twice \(input, inputJson\)/,
+    );
+  });
+
+  test('unreadable cases, a missing plug-in and a bad host module exit 2 with the reason', async () => {
+    const notJson = await casesFile('not.json', '{ nope');
+    assert.match((await tenon(['test', fixture('count_vowels'), '--cases', notJson])).stderr, /Cannot read cases from .*not\.json/);
+    const missing = await tenon(['test', join(dir, 'missing.wasm'), '--cases', notJson]);
+    assert.deepEqual([missing.status, /cannot read .*missing\.wasm/.test(missing.stderr)], [2, true]);
+    await writeFile(join(dir, 'nothing.mjs'), 'export const other = 1;\n');
+    const noFunctions = await casesFile('nothing.json', {
+      hostFunctions: './nothing.mjs',
+      cases: [{ function: 'f', expect: { error: true } }],
+    });
+    const result = await tenon(['test', fixture('count_vowels'), '--cases', noFunctions]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /must export its host functions as an array named `functions`/);
+  });
+
+  test('a plug-in missing an import the host does not provide is named, with what to do', async () => {
+    const cases = await casesFile('link.json', { cases: [{ function: 'reflect', expect: { output: '' } }] });
+    const result = await tenon(['test', fixture('host_call'), '--cases', cases]);
+    assert.equal(result.status, 1);
+    assert.match(
+      result.stdout,
+      /LINK_FAILED: Cannot link the plug-in: 2 imports not provided\n\s+extism:host\/user reflect \(function\): declare a host function/,
+    );
+  });
+});

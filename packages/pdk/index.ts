@@ -1,0 +1,2 @@
+// AssemblyScript resolves "@tenon/pdk" to this file.
+export * from "./assembly/index";

@@ -1,0 +1,2 @@
+// AssemblyScript resolves "@tenon/pdk/json" to this file.
+export * from "./assembly/json";
