@@ -10,6 +10,7 @@ import {
   TrapError,
 } from './errors.js';
 import { type CallContextOwner, KernelCallContext, toWasmResults, USER_NAMESPACE } from './host-functions.js';
+import { hostMatcher } from './http/allowed-hosts.js';
 import type { Kernel, KernelHost } from './kernel/kernel.js';
 import { Meter } from './limits/meter.js';
 import { LOG_LEVELS } from './log.js';
@@ -456,6 +457,7 @@ export class Plugin implements CallContextOwner {
   #kernelHost(): KernelHost {
     const kernel = (): Kernel => this.#kernel;
     const settings = this.#settings;
+    const allowedHost = hostMatcher(settings.allowedHosts);
     const text = (offset: number, what: string): string => {
       const value = kernel().readText(offset);
       if (value === null) this.#raise(new PluginError(`Plug-in passed an invalid ${what} offset to the host`, -1));
@@ -506,13 +508,17 @@ export class Plugin implements CallContextOwner {
         } catch {
           // reported below with the placeholder
         }
+        if (!allowedHost(host)) {
+          const allowed = settings.allowedHosts.length === 0 ? 'none are allowed' : `allowed: ${settings.allowedHosts.join(', ')}`;
+          return this.#raise(
+            new CapabilityError(`Plug-in may not make HTTP requests to "${host}": it is not in allowedHosts (${allowed})`),
+          );
+        }
         return this.#raise(
-          settings.allowedHosts.length === 0
-            ? new CapabilityError(`Plug-in may not make HTTP requests: "${host}" is not in allowedHosts (none are allowed)`)
-            : new StateError(
-                'UNSUPPORTED',
-                `Plug-in asked for an HTTP request to "${host}": HTTP from plug-ins is not available in this version`,
-              ),
+          new StateError(
+            'UNSUPPORTED',
+            `Plug-in asked for an HTTP request to "${host}": HTTP from plug-ins is not available in this version`,
+          ),
         );
       },
       http_headers: () => 0,
