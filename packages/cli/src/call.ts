@@ -16,14 +16,9 @@ interface CallFlags {
   stats?: boolean;
   instance: 'reuse' | 'fresh';
   allowHost: string[];
-  allowPath: string[];
+  audit?: boolean;
+  allowPath: Record<string, string>;
 }
-
-/** Flags the parser accepts now and later work wires; refused until then rather than ignored. */
-const NOT_YET: readonly (readonly [keyof CallFlags, string])[] = [
-  ['allowHost', '--allow-host'],
-  ['allowPath', '--allow-path'],
-];
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'off'];
 
@@ -36,7 +31,7 @@ export function callCommand(io: Io, exit: (status: number) => void): Command {
     .option('-i, --input <text>', 'input passed to the function')
     .option('--stdin', 'read the input from standard input')
     .option('-c, --config <key=value>', 'a config value (repeatable)', keyValue, {})
-    .option('--wasi', 'give the plug-in WASI preview 1 (sandboxed: no files, no environment)')
+    .option('--wasi', 'give the plug-in WASI preview 1 (sandboxed: no environment, no files but --allow-path)')
     .option('--memory-max <pages>', 'pages of 64 KiB each memory may grow by', positiveInteger)
     .addOption(new Option('--log-level <level>', 'lowest plug-in log level shown on stderr').choices(LOG_LEVELS).default('info'))
     .option('--loop <n>', 'call n times on one instance; print the last output and timings', positiveInteger, 1)
@@ -48,8 +43,14 @@ export function callCommand(io: Io, exit: (status: number) => void): Command {
         .default('reuse'),
     )
     .option('--stats', 'after each call, print {"fuel","durationMs","memoryPages","kernelBytes"} as one JSON line on stderr')
-    .option('--allow-host <host>', 'a host name glob the plug-in may reach over HTTP (repeatable; not available yet)', collect, [])
-    .option('--allow-path <host:guest>', 'map a host directory into the guest (repeatable; not available yet)', collect, [])
+    .option('--allow-host <host>', 'a host name glob the plug-in may reach over HTTP, such as *.example.com (repeatable)', collect, [])
+    .option('--audit', 'print each HTTP request the plug-in makes or tries as one JSON line on stderr')
+    .option(
+      '--allow-path <host:guest>',
+      'map a host directory to an absolute guest path; ro:HOST:GUEST for read-only (repeatable; implies --wasi)',
+      hostGuest,
+      {},
+    )
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .exitOverride()
     .configureOutput({ writeOut: (t) => io.stdout.write(t), writeErr: (t) => io.stderr.write(t) })
@@ -59,13 +60,6 @@ export function callCommand(io: Io, exit: (status: number) => void): Command {
 }
 
 async function runCall(source: string, name: string, flags: CallFlags, io: Io): Promise<number> {
-  for (const [key, flag] of NOT_YET) {
-    const value = flags[key];
-    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
-      io.stderr.write(`tenon: ${flag} is not available yet in this version of tenon\n`);
-      return EXIT.usage;
-    }
-  }
   if (flags.input !== undefined && flags.stdin) {
     io.stderr.write('tenon: give the input with --input or --stdin, not both\n');
     return EXIT.usage;
@@ -76,11 +70,14 @@ async function runCall(source: string, name: string, flags: CallFlags, io: Io): 
     config: flags.config,
     logLevel: flags.logLevel,
     logger: stderrLogger(io),
-    ...(flags.wasi && { wasi: true }),
+    ...((flags.wasi || Object.keys(flags.allowPath).length > 0) && { wasi: true }),
+    ...(Object.keys(flags.allowPath).length > 0 && { allowedPaths: flags.allowPath }),
     ...(flags.memoryMax !== undefined && { memory: { maxPages: flags.memoryMax } }),
     ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
     ...(flags.fuel !== undefined && { fuel: flags.fuel }),
     ...(flags.stats && { meter: true }),
+    ...(flags.allowHost.length > 0 && { allowedHosts: flags.allowHost }),
+    ...(flags.audit && { onHttpRequest: (record) => io.stderr.write(`tenon: http ${JSON.stringify(record)}\n`) }),
     instance: flags.instance,
   };
   let plugin: Plugin | undefined;
@@ -140,6 +137,16 @@ function keyValue(value: string, previous: Record<string, string>): Record<strin
   const eq = value.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE, got "${value}"`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/** `HOST:GUEST`, split at the last colon so that `ro:/srv/data:/data` keeps `ro:` on the host side. */
+function hostGuest(value: string, previous: Record<string, string>): Record<string, string> {
+  const colon = value.lastIndexOf(':');
+  const host = value.slice(0, colon);
+  const guest = value.slice(colon + 1);
+  if (colon <= 0 || host === 'ro' || guest === '') throw new InvalidArgumentError(`expected HOST:GUEST or ro:HOST:GUEST, got "${value}"`);
+  if (host in previous) throw new InvalidArgumentError(`host directory "${host}" is given twice`);
+  return { ...previous, [host]: guest };
 }
 
 function positiveInteger(value: string): number {

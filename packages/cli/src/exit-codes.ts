@@ -24,6 +24,8 @@ const BY_CODE: Record<TenonErrorCode, number> = {
   REENTRANT_CALL: EXIT.trap,
   TRAP: EXIT.trap,
   HOST_FUNCTION_FAILED: EXIT.trap,
+  HTTP_FAILED: EXIT.trap,
+  WORKER_CRASHED: EXIT.internal,
   MEMORY_LIMIT: EXIT.limit,
   VAR_LIMIT: EXIT.limit,
   INPUT_LIMIT: EXIT.limit,
@@ -32,6 +34,7 @@ const BY_CODE: Record<TenonErrorCode, number> = {
   INSTANCE_LIMIT: EXIT.limit,
   TIMEOUT: EXIT.limit,
   FUEL_EXHAUSTED: EXIT.limit,
+  HTTP_RESPONSE_LIMIT: EXIT.limit,
 };
 
 /** The exit status for a Tenon error code. */
@@ -43,5 +46,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  the plug-in reported an error (error_set, non-zero return, WASI exit), or asked for a capability it was not granted
   2  usage, manifest or load error (bad flag, missing file, invalid manifest, unresolved import, unknown function)
-  3  the plug-in trapped (unreachable, out-of-bounds access, stack overflow, a host function failed)
-  4  a resource limit was hit (memory, vars, input, output or log size, time, fuel)`;
+  3  the plug-in trapped (unreachable, out-of-bounds access, stack overflow, a host function or an HTTP request failed)
+  4  a resource limit was hit (memory, vars, input, output, log or HTTP response size, time, fuel)`;

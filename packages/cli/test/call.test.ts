@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { tenon } from './run-tenon.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../runtime/test/fixtures/build/${name}.wasm`, import.meta.url));
@@ -109,14 +111,58 @@ describe('tenon call', () => {
     }
   });
 
-  test('flags that later versions wire are refused clearly with 2, not ignored', async () => {
-    for (const [flag, value] of [
-      ['--allow-host', 'example.com'],
-      ['--allow-path', '/tmp:/data'],
-    ]) {
-      const result = await tenon(['call', fixture('count_vowels'), 'count_vowels', flag!, value!]);
-      assert.equal(result.status, 2, flag);
-      assert.equal(result.stderr, `tenon: ${flag} is not available yet in this version of tenon\n`);
+  test('--allow-path maps a host directory (ro:HOST:GUEST read-only) and implies --wasi; a malformed one exits 2', async () => {
+    await writeFile(join(dir, 'hello.txt'), 'hello from the host');
+    const files = (fn: string, input: string, mapping: string) =>
+      tenon(['call', fixture('files'), fn, '--input', input, '--allow-path', mapping]);
+    const hello = { status: 0, stdout: 'hello from the host', stderr: '' };
+    assert.deepEqual(await files('read_file', '/data/hello.txt', `${dir}:/data`), hello);
+    const readOnly = await files('write_file', '/data/hello.txt\nchanged', `ro:${dir}:/data`);
+    assert.equal(readOnly.status, 1);
+    assert.match(readOnly.stderr, /PLUGIN_FAILED: .*open: errno=69/);
+    assert.deepEqual(await files('read_file', '/data/hello.txt', `ro:${dir}:/data`), hello);
+    for (const mapping of ['/tmp', 'ro:/tmp', '/tmp:']) {
+      const result = await files('read_file', '/data/hello.txt', mapping);
+      assert.equal(result.status, 2, mapping);
+      assert.match(result.stderr, /expected HOST:GUEST or ro:HOST:GUEST/);
+    }
+    const missing = await files('read_file', '/m/x', `${join(dir, 'missing')}:/m`);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /MANIFEST_INVALID: allowed_paths: host directory ".*missing" does not exist/);
+  });
+
+  test('--allow-host lets a plug-in reach that host, --audit prints each request, and others are denied with exit 1', async () => {
+    // The server runs in a thread of its own: tenon runs in this one, and blocks while a request is in flight.
+    const server = new Worker(new URL('../../runtime/test/http-test-server.mjs', import.meta.url));
+    const [port] = await once(server, 'message');
+    const url = `http://127.0.0.1:${port}/hello`;
+    try {
+      const request = JSON.stringify({ method: 'GET', url, headers: {} });
+      const ok = await tenon(['call', fixture('http_request'), 'request', '--input', request, '--allow-host', '127.0.0.*', '--audit']);
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.equal(ok.stdout, 'hello');
+      const audit = JSON.parse(ok.stderr.replace(/^tenon: http /, ''));
+      assert.deepEqual(
+        { ...audit, durationMs: 0 },
+        { method: 'GET', url, host: '127.0.0.1', status: 200, bytesOut: 0, bytesIn: 5, durationMs: 0, outcome: 'ok' },
+      );
+
+      const denied = await tenon([
+        'call',
+        fixture('http_request'),
+        'request',
+        '--input',
+        request,
+        '--allow-host',
+        'api.example.com',
+        '--audit',
+      ]);
+      assert.equal(denied.status, 1);
+      assert.match(denied.stderr, /"outcome":"denied"/);
+      assert.match(denied.stderr, /tenon: CAPABILITY_DENIED: .*"127\.0\.0\.1": it is not in allowedHosts \(allowed: api\.example\.com\)/);
+    } finally {
+      server.postMessage('stop');
+      await once(server, 'exit');
     }
   });
 

@@ -17,7 +17,7 @@ const SPARE_KERNELS = 8;
  */
 export class CompiledPlugin {
   readonly #settings: PluginSettings;
-  readonly #modules: readonly { readonly name: string; readonly module: WebAssembly.Module }[];
+  readonly #modules: readonly { readonly name: string; readonly module: WebAssembly.Module; readonly metered: boolean }[];
   readonly #order: readonly number[];
   readonly #main: number;
   readonly #functions: readonly string[];
@@ -56,6 +56,11 @@ export class CompiledPlugin {
   /** @internal */
   get settings(): PluginSettings {
     return this.#settings;
+  }
+
+  /** @internal The compiled modules and the main one's index: what a worker needs to rebuild this plug-in without compiling. */
+  get parts(): { modules: readonly { name: string; module: WebAssembly.Module; metered: boolean }[]; main: number } {
+    return { modules: this.#modules, main: this.#main };
   }
 
   /** A new, independent instance: its own memory, Extism memory and vars. */

@@ -22,7 +22,10 @@ export type TenonErrorCode =
   | 'INSTANCE_LIMIT'
   | 'TIMEOUT'
   | 'FUEL_EXHAUSTED'
+  | 'HTTP_RESPONSE_LIMIT'
   | 'CAPABILITY_DENIED'
+  | 'HTTP_FAILED'
+  | 'WORKER_CRASHED'
   | 'REENTRANT_CALL'
   | 'CLOSED'
   | 'UNSUPPORTED';
@@ -157,6 +160,7 @@ export type LimitCode =
   | 'OUTPUT_LIMIT'
   | 'LOG_LIMIT'
   | 'INSTANCE_LIMIT'
+  | 'HTTP_RESPONSE_LIMIT'
   | 'TIMEOUT'
   | 'FUEL_EXHAUSTED';
 
@@ -196,9 +200,71 @@ export class CapabilityError extends TenonError {
   }
 }
 
+/** A plug-in's HTTP request could not be completed: the server was unreachable, or took too long. */
+export class HttpError extends TenonError {
+  constructor(message: string, options?: TenonErrorOptions) {
+    super('HTTP_FAILED', message, options);
+  }
+}
+
 /** The plug-in was used in a way its state does not allow: closed, or called re-entrantly. */
 export class StateError extends TenonError {
   constructor(code: 'CLOSED' | 'REENTRANT_CALL' | 'UNSUPPORTED', message: string) {
     super(code, message);
   }
+}
+
+/** A pool worker died (out of memory, or killed as a last resort) while it ran this call. */
+export class PoolError extends TenonError {
+  constructor(message: string, options?: TenonErrorOptions) {
+    super('WORKER_CRASHED', message, options);
+  }
+}
+
+const CLASSES: Record<string, { prototype: TenonError }> = {
+  TenonError,
+  ManifestError,
+  LoadError,
+  LinkError,
+  FunctionNotFoundError,
+  PluginError,
+  TrapError,
+  HostFunctionError,
+  LimitError,
+  FuelExhaustedError,
+  TimeoutError,
+  CapabilityError,
+  HttpError,
+  StateError,
+  PoolError,
+};
+
+/** An error as it crosses a thread: its class name, code, message and own fields. */
+export type SerializedError = { name: string; code: string; message: string; stack?: string } & Record<string, unknown>;
+
+/** @internal */
+export function serializeError(error: unknown): SerializedError {
+  if (isTenonError(error)) {
+    const fields: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(error)) if (key !== 'cause' && typeof value !== 'function') fields[key] = value;
+    return {
+      ...fields,
+      name: error.name,
+      code: error.code,
+      message: error.message,
+      ...(error.stack !== undefined && { stack: error.stack }),
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { name: 'Error', code: '', message, ...(error instanceof Error && error.stack !== undefined && { stack: error.stack }) };
+}
+
+/** @internal Rebuild a serialized error as the same class, so callers branch on it as on a local one. */
+export function reviveError(data: SerializedError): Error {
+  const type = CLASSES[data.name];
+  if (!type || data.code === '') return Object.assign(new Error(data.message), data.stack === undefined ? {} : { stack: data.stack });
+  const error = Object.create(type.prototype) as TenonError;
+  Object.defineProperty(error, 'message', { value: data.message, writable: true, configurable: true });
+  const { name: _name, message: _message, ...fields } = data;
+  return Object.assign(error, fields);
 }

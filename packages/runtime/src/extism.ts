@@ -98,7 +98,10 @@ export interface ExtismPluginOptions {
   memory?: MemoryLimits;
   timeoutMs?: number | null;
   allowedHosts?: string[];
-  /** Guest path -> host path, as @extism/extism has it (Tenon's manifest maps host -> guest). */
+  /**
+   * Guest path -> host path, as @extism/extism has it (Tenon's manifest maps host -> guest); used
+   * with `useWasi` only. `ro:` before the host path makes it read-only (@extism/extism rejects it).
+   */
   allowedPaths?: Record<string, string>;
   /** Accepted for compatibility; Tenon runs plug-ins in-thread (see the worker pool instead). */
   runInWorker?: boolean;
@@ -163,9 +166,12 @@ export async function createPlugin(manifest: ManifestLike | PromiseLike<Manifest
     ...(options.memory && { memory: options.memory }),
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
     ...(options.allowedHosts && { allowedHosts: options.allowedHosts }),
-    ...(options.allowedPaths && {
-      allowedPaths: Object.fromEntries(Object.entries(options.allowedPaths).map(([guest, host]) => [host, guest])),
-    }),
+    // @extism/extism preopens allowedPaths only with useWasi and ignores them otherwise; a `ro:`
+    // prefix on its host side (which it rejects) becomes Tenon's read-only mount as is
+    ...(options.useWasi &&
+      options.allowedPaths && {
+        allowedPaths: Object.fromEntries(Object.entries(options.allowedPaths).map(([guest, host]) => [host, guest])),
+      }),
   });
   return new Plugin(compiled.instantiate());
 }

@@ -57,6 +57,8 @@ export interface CallContext {
 export interface CallContextOwner {
   readonly kernel: Kernel;
   readonly hostContext: unknown;
+  /** The current call's deadline in performance.now() milliseconds (Infinity when none). */
+  readonly deadline: number;
   getVar(name: string): Uint8Array | undefined;
   setVar(name: string, value: Uint8Array | undefined): void;
 }
@@ -76,6 +78,11 @@ export class KernelCallContext implements CallContext {
 
   get hostContext(): unknown {
     return this.#owner.hostContext;
+  }
+
+  /** @internal The call's deadline (performance.now() ms): how long a host function may block. */
+  get deadline(): number {
+    return this.#owner.deadline;
   }
 
   read(offset: bigint | number): Uint8Array | null {

@@ -14,6 +14,7 @@ export {
   FuelExhaustedError,
   FunctionNotFoundError,
   HostFunctionError,
+  HttpError,
   isTenonError,
   type LimitCode,
   LimitError,
@@ -21,6 +22,7 @@ export {
   LoadError,
   ManifestError,
   PluginError,
+  PoolError,
   StateError,
   TenonError,
   type TenonErrorCode,
@@ -31,6 +33,8 @@ export {
 } from './errors.js';
 /** Host functions: what plug-ins may call back into, and the context they get. */
 export { type CallContext, type HostFunction, USER_NAMESPACE, type ValueType } from './host-functions.js';
+/** The audit record of each HTTP request a plug-in makes. */
+export type { HttpRequestRecord } from './http/plugin-http.js';
 /** Plug-in logging. */
 export { consoleLogger, type Logger, type LogLevel } from './log.js';
 /** The manifest (Extism's format) and its validation. */
@@ -38,5 +42,9 @@ export { type Manifest, type MemoryLimits, parseManifest, type WasmSource } from
 /** A compiled plug-in, an instance, and a call's output. */
 export { PluginOutput } from './output.js';
 export { type CallOptions, type CallStats, Plugin, type PluginInput } from './plugin.js';
+/** Worker threads: run plug-ins on every core, with async host functions. */
+export { createPool, Pool, type PoolCallOptions, type PoolOptions } from './pool/pool.js';
 /** Options for compiling a plug-in. */
 export type { PluginOptions, SizeLimits } from './settings.js';
+/** What a call wrote to WASI stdout and stderr (`plugin.stdio`). */
+export type { CallStdio } from './wasi/stdio.js';

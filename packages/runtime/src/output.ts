@@ -19,6 +19,13 @@ export class PluginOutput {
     if (length === 0) this.#bytes = EMPTY;
   }
 
+  /** @internal An output that already holds its bytes (one that crossed from a worker). */
+  static of(bytes: Uint8Array): PluginOutput {
+    const output = new PluginOutput(undefined, 0, bytes.length);
+    output.#bytes = bytes;
+    return output;
+  }
+
   /** Output size in bytes. */
   get length(): number {
     return this.#length;

@@ -1,22 +1,14 @@
 import type { CompiledPlugin } from './compiled.js';
-import {
-  CapabilityError,
-  FunctionNotFoundError,
-  HostFunctionError,
-  LimitError,
-  PluginError,
-  StateError,
-  TenonError,
-  TrapError,
-} from './errors.js';
+import { FunctionNotFoundError, HostFunctionError, LimitError, PluginError, StateError, TenonError, TrapError } from './errors.js';
 import { type CallContextOwner, KernelCallContext, toWasmResults, USER_NAMESPACE } from './host-functions.js';
-import { hostMatcher } from './http/allowed-hosts.js';
+import { type HttpRequestRecord, PluginHttp } from './http/plugin-http.js';
 import type { Kernel, KernelHost } from './kernel/kernel.js';
 import { Meter } from './limits/meter.js';
 import { LOG_LEVELS } from './log.js';
 import { PluginOutput } from './output.js';
 import { checkFuel, type PluginSettings } from './settings.js';
 import { classifyTrap } from './trap.js';
+import { type CallStdio, emptyStdio, WasiStdio } from './wasi/stdio.js';
 import { deterministicWorld, realWorld, WasiSandbox, type WasiWorld, wasiExitCode } from './wasi/wasi.js';
 
 /** What a plug-in function takes: bytes, text (sent as UTF-8), or any other value (sent as JSON). */
@@ -40,6 +32,8 @@ export interface CallStats {
   memoryPages: number;
   /** Extism memory in use at the end of the call, in bytes. */
   kernelBytes: number;
+  /** The HTTP requests the call made or tried, in order (see PluginOptions.onHttpRequest). */
+  httpRequests: readonly HttpRequestRecord[];
 }
 
 const encoder = new TextEncoder();
@@ -87,6 +81,12 @@ export class Plugin implements CallContextOwner {
   #logBytes = 0;
   /** What WASI sees of time and randomness. */
   readonly #world: WasiWorld & { reset?(): void };
+  /** WASI stdout/stderr, captured per call; it outlives the sandboxes of rebuilt instances. */
+  #stdio: WasiStdio | undefined;
+  /** The live instance's WASI, closed when the instance goes (it may hold open host files). */
+  #wasi: WasiSandbox | undefined;
+  /** HTTP as this instance may use it, and the audit trail of its requests. */
+  readonly #http: PluginHttp;
 
   /** @internal use CompiledPlugin.instantiate() or createPlugin() */
   constructor(compiled: CompiledPlugin) {
@@ -94,6 +94,7 @@ export class Plugin implements CallContextOwner {
     this.#settings = compiled.settings;
     this.#context = new KernelCallContext(this);
     this.#kernel = compiled.takeKernel();
+    this.#http = new PluginHttp(this.#settings.allowedHosts, this.#settings.maxHttpResponseBytes, this.#settings.onHttpRequest);
     this.#kernel.host = this.#kernelHost();
     this.#kernel.exports.host_set_log_level(this.#settings.logLevelNumber);
     this.#meter = compiled.metered ? new Meter() : undefined;
@@ -121,7 +122,13 @@ export class Plugin implements CallContextOwner {
       durationMs: this.#meter ? this.#lastEnded - this.#lastStarted : undefined,
       memoryPages: (this.#live?.memory?.buffer.byteLength ?? 0) / 65536,
       kernelBytes: this.#closed ? 0 : this.#kernel.exports.host_heap_bytes(),
+      httpRequests: this.#http.records,
     };
+  }
+
+  /** What the last call wrote to WASI stdout and stderr (the first `limits.maxStdioBytes` of each). */
+  get stdio(): CallStdio {
+    return this.#stdio?.result() ?? emptyStdio();
   }
 
   /** @internal */
@@ -132,6 +139,11 @@ export class Plugin implements CallContextOwner {
   /** @internal */
   get hostContext(): unknown {
     return this.#hostContext;
+  }
+
+  /** @internal */
+  get deadline(): number {
+    return this.#meter?.deadline ?? Number.POSITIVE_INFINITY;
   }
 
   /** The compiled plug-in this instance came from. */
@@ -170,6 +182,8 @@ export class Plugin implements CallContextOwner {
     this.#hostContext = options?.hostContext;
     this.#abort = undefined;
     this.#logBytes = 0;
+    this.#stdio?.reset();
+    this.#http.begin();
     try {
       if (this.#settings.instance === 'fresh' && this.#used) this.#forget();
       this.#meter?.start(name, fuel, this.#settings.timeoutMs);
@@ -265,7 +279,9 @@ export class Plugin implements CallContextOwner {
     this.#releaseOutput();
     this.#closed = true;
     this.#live = undefined;
+    this.#wasi?.close();
     this.#vars.clear();
+    this.#http.close();
     this.#compiled.returnKernel(this.#kernel);
     this.#compiled.released();
   }
@@ -288,13 +304,17 @@ export class Plugin implements CallContextOwner {
   #build(): Live {
     const settings = this.#settings;
     const kernel = this.#kernel;
-    const wasi = settings.wasi
-      ? new WasiSandbox(
-          (line) => this.#log('info', line),
-          (line) => this.#log('error', line),
-          this.#world,
-        )
-      : undefined;
+    this.#wasi?.close(); // its instance is gone: give back the host files it left open
+    this.#wasi = undefined;
+    if (settings.wasi) {
+      this.#stdio ??= new WasiStdio(
+        settings.limits.maxStdioBytes,
+        (line) => this.#log('info', line),
+        (line) => this.#log('error', line),
+      );
+      this.#wasi = new WasiSandbox(this.#stdio, this.#world, settings.mounts);
+    }
+    const wasi = this.#wasi;
     let instance: WebAssembly.Instance;
     try {
       this.#imports ??= this.#hostImports(); // bound once: a fresh instance per call reuses them
@@ -444,8 +464,12 @@ export class Plugin implements CallContextOwner {
           }
           return toWasmResults(fn.results, value);
         } catch (error) {
-          if (this.#meter?.overdue()) this.#meter.timeout();
           if (error instanceof TenonError && error === this.#abort) throw error;
+          // a host function that ran past the deadline (or gave up at it) times the call out
+          if (this.#meter?.overdue()) {
+            this.#meter.timeout();
+            return this.#raise(this.#meter.abort as TenonError);
+          }
           const reason = error instanceof Error ? error.message : String(error);
           return this.#raise(new HostFunctionError(fn.name, `Host function "${label}" failed: ${reason}`, { cause: error }));
         }
@@ -457,7 +481,6 @@ export class Plugin implements CallContextOwner {
   #kernelHost(): KernelHost {
     const kernel = (): Kernel => this.#kernel;
     const settings = this.#settings;
-    const allowedHost = hostMatcher(settings.allowedHosts);
     const text = (offset: number, what: string): string => {
       const value = kernel().readText(offset);
       if (value === null) this.#raise(new PluginError(`Plug-in passed an invalid ${what} offset to the host`, -1));
@@ -500,28 +523,29 @@ export class Plugin implements CallContextOwner {
         kernel().free(message);
         if (line !== null) this.#log(LOG_LEVELS[level] ?? 'info', line);
       },
-      http_request: (request) => {
-        const req = kernel().readText(request);
-        let host = '(unparseable request)';
+      http_request: (request, body) => {
+        const meter = this.#meter;
         try {
-          host = new URL((JSON.parse(req ?? '') as { url?: string }).url ?? '').hostname;
-        } catch {
-          // reported below with the placeholder
-        }
-        if (!allowedHost(host)) {
-          const allowed = settings.allowedHosts.length === 0 ? 'none are allowed' : `allowed: ${settings.allowedHosts.join(', ')}`;
-          return this.#raise(
-            new CapabilityError(`Plug-in may not make HTTP requests to "${host}": it is not in allowedHosts (${allowed})`),
+          const response = this.#http.request(
+            kernel().readText(request),
+            body === 0 ? undefined : (kernel().read(body) ?? undefined),
+            meter?.deadline ?? Number.POSITIVE_INFINITY,
+            () => {
+              meter?.timeout();
+              return meter?.abort as LimitError;
+            },
           );
+          kernel().exports.host_set_http_status(this.#http.status);
+          return response.length === 0 ? 0 : kernel().write(response);
+        } catch (error) {
+          if (error instanceof TenonError) return this.#raise(error);
+          throw error;
         }
-        return this.#raise(
-          new StateError(
-            'UNSUPPORTED',
-            `Plug-in asked for an HTTP request to "${host}": HTTP from plug-ins is not available in this version`,
-          ),
-        );
       },
-      http_headers: () => 0,
+      http_headers: () => {
+        const headers = this.#http.headers;
+        return headers === undefined ? 0 : kernel().write(Buffer.from(JSON.stringify(headers)));
+      },
     };
   }
 }

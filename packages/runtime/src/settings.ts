@@ -1,11 +1,16 @@
-import { ManifestError, StateError } from './errors.js';
+import { ManifestError } from './errors.js';
 import type { HostFunction, ValueType } from './host-functions.js';
+import type { HttpRequestRecord } from './http/plugin-http.js';
 import { consoleLogger, type Logger, type LogLevel, logLevelNumber } from './log.js';
 import type { Manifest, MemoryLimits } from './manifest.js';
+import { type Mount, resolveMounts } from './wasi/mounts.js';
 
 /** Options for compilePlugin() and createPlugin(); they override the manifest's fields. */
 export interface PluginOptions {
-  /** Give the plug-in WASI preview 1 (sandboxed: no files, no environment). Default false. */
+  /**
+   * Give the plug-in WASI preview 1, sandboxed: no environment, no arguments, and no files except
+   * `allowedPaths` and `files` (see docs/wasi.md). Default false.
+   */
   wasi?: boolean;
   /** Config values the plug-in reads with `config_get`, merged over the manifest's. */
   config?: Record<string, string>;
@@ -21,8 +26,19 @@ export interface PluginOptions {
   limits?: SizeLimits;
   /** HTTP hosts the plug-in may reach (globs on the host name), overriding the manifest's. */
   allowedHosts?: readonly string[];
-  /** Directory mappings, overriding the manifest's. Not available yet: must be empty. */
+  /** Called after every HTTP request a plug-in makes or tries (denied ones included): the audit trail. */
+  onHttpRequest?: (record: HttpRequestRecord) => void;
+  /**
+   * Host directory -> guest path (`{ '/srv/partner-a': '/data' }`; prefix the host side with `ro:`
+   * for read-only), overriding the manifest's `allowed_paths`. The guest cannot reach outside a
+   * directory, through `..` or links. Needs `wasi: true`. Relative host paths resolve against `baseDir`.
+   */
   allowedPaths?: Record<string, string>;
+  /**
+   * Read-only files the guest sees, by absolute guest path (`{ '/data/rates.csv': bytes }`); text
+   * is stored as UTF-8. Each top-level directory becomes a preopen. Never touches the disk. Needs `wasi: true`.
+   */
+  files?: Record<string, Uint8Array | string>;
   /** Wall-clock limit per call in milliseconds, enforced in-thread (overrides the manifest's `timeout_ms`). */
   timeoutMs?: number | null;
   /** Fuel limit per call (about one unit per WebAssembly instruction; see docs/limits.md). Default: unlimited. */
@@ -59,11 +75,15 @@ export interface SizeLimits {
   maxInstances?: number;
   /** Most elements each table the plug-in defines may grow to (`table.grow` past it returns -1). */
   maxTableElements?: number;
+  /** Bytes of WASI stdout and of stderr kept per call for `plugin.stdio` (default 64 KiB each; the rest is dropped, `truncated` set). */
+  maxStdioBytes?: number;
 }
 
 /** Everything an instance needs, resolved once at compile time. */
 export interface PluginSettings {
   readonly wasi: boolean;
+  /** WASI preopens: host directories (checked to exist) and in-memory files. */
+  readonly mounts: readonly Mount[];
   /** The config values as UTF-8, encoded once. */
   readonly configBytes: ReadonlyMap<string, Uint8Array>;
   readonly functions: readonly HostFunction[];
@@ -73,6 +93,8 @@ export interface PluginSettings {
   readonly maxPages: number | undefined;
   readonly maxVarBytes: number;
   readonly allowedHosts: readonly string[];
+  readonly maxHttpResponseBytes: number;
+  readonly onHttpRequest: ((record: HttpRequestRecord) => void) | undefined;
   readonly timeoutMs: number | undefined;
   readonly fuel: number | undefined;
   readonly meter: boolean;
@@ -95,10 +117,7 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
   if (options.fuel !== undefined) checkFuel(options.fuel, 'fuel');
   const instance = options.instance ?? 'reuse';
   if (instance !== 'reuse' && instance !== 'fresh') throw new TypeError(`instance must be 'reuse' or 'fresh', got "${String(instance)}"`);
-  const allowedPaths = options.allowedPaths ?? manifest.allowedPaths ?? {};
-  if (Object.keys(allowedPaths).length > 0) {
-    throw new StateError('UNSUPPORTED', 'allowedPaths is not available in this version of Tenon: plug-ins get no file system');
-  }
+  const mounts = resolveMounts(options.allowedPaths ?? manifest.allowedPaths, options.files, options.wasi ?? false, options.baseDir);
   const functions = options.functions ?? [];
   for (const [i, fn] of functions.entries()) checkHostFunction(fn, i);
   const config = new Map<string, unknown>(Object.entries({ ...manifest.config, ...options.config }));
@@ -107,6 +126,7 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
   }
   return {
     wasi: options.wasi ?? false,
+    mounts,
     configBytes: new Map([...config].map(([key, value]) => [key, Buffer.from(value as string)])),
     functions,
     logger: options.logger ?? consoleLogger,
@@ -114,6 +134,8 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
     maxPages: memory.maxPages,
     maxVarBytes: memory.maxVarBytes ?? MIB,
     allowedHosts: options.allowedHosts ?? manifest.allowedHosts ?? [],
+    maxHttpResponseBytes: memory.maxHttpResponseBytes ?? 50 * MIB,
+    onHttpRequest: options.onHttpRequest,
     timeoutMs: timeoutMs ?? undefined,
     fuel: options.fuel,
     meter:
@@ -132,6 +154,7 @@ function sizeLimits(limits: SizeLimits): Required<SizeLimits> {
     maxLogBytes: Infinity,
     maxInstances: Infinity,
     maxTableElements: Infinity,
+    maxStdioBytes: 64 * 1024,
   };
   for (const key of Object.keys(out) as (keyof SizeLimits)[]) {
     const value = limits[key];

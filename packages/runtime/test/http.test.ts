@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { hostMatcher } from '../src/http/allowed-hosts.js';
+import type { HttpRequestRecord } from '../src/index.js';
 import { load } from './fixtures.js';
 
-const request = (url: string) => JSON.stringify({ method: 'GET', url, headers: {} });
+const request = (url: string, extra: Record<string, unknown> = {}) => JSON.stringify({ method: 'GET', url, headers: {}, ...extra });
 
 describe('allowed_hosts globs', () => {
   it('match host names as Extism does: * spans dots, ? one character, [..] a class, any case', () => {
@@ -44,20 +48,159 @@ describe('allowed_hosts globs', () => {
   });
 });
 
-describe('a plug-in HTTP request', () => {
-  it('to a host outside allowedHosts fails the call with CAPABILITY_DENIED naming the host and the list', async () => {
-    const plugin = await load('http_request', { allowedHosts: ['*.partner.example'] });
-    assert.throws(() => plugin.call('request', request('https://collector.exfil.example/invoices')), {
-      code: 'CAPABILITY_DENIED',
-      message: /"collector\.exfil\.example".*allowed: \*\.partner\.example/,
-    });
-    plugin.close();
+describe('plug-in HTTP requests, against a real server on 127.0.0.1', () => {
+  let server: Worker;
+  let base: string;
+  before(async () => {
+    server = new Worker(new URL('./http-test-server.mjs', import.meta.url));
+    const [port] = await once(server, 'message');
+    base = `http://127.0.0.1:${port}`;
+  });
+  after(async () => {
+    server.postMessage('stop');
+    await once(server, 'exit');
   });
 
-  it('is denied by default', async () => {
-    const plugin = await load('http_request');
-    assert.throws(() => plugin.call('request', request('http://127.0.0.1:1/')), { code: 'CAPABILITY_DENIED', message: /none are allowed/ });
-    assert.throws(() => plugin.call('request', 'not json'), { code: 'CAPABILITY_DENIED', message: /unparseable request/ });
-    plugin.close();
+  /** How many requests the server has received: proof of what did, and did not, leave. */
+  const served = async () => Number(await (await fetch(`${base}/served`)).text());
+  const plugin = (options: Parameters<typeof load>[1] = {}) => load('http_request', { allowedHosts: ['127.0.0.1'], ...options });
+
+  it('an allowed request gets the body, the status and the headers, and is recorded for the audit trail', async () => {
+    const records: HttpRequestRecord[] = [];
+    const p = await plugin({ onHttpRequest: (record) => records.push(record) });
+    try {
+      assert.equal(p.call('request', request(`${base}/hello`)).text(), 'hello');
+      assert.deepEqual(
+        p.stats.httpRequests.map(({ durationMs, ...r }) => r),
+        [{ method: 'GET', url: `${base}/hello`, host: '127.0.0.1', status: 200, bytesOut: 0, bytesIn: 5, outcome: 'ok' }],
+      );
+      assert.deepEqual(records, p.stats.httpRequests);
+      const headers = p.call('headers', request(`${base}/hello`)).json() as Record<string, string>;
+      assert.equal(headers['x-served-by'], 'tenon-test');
+      assert.equal(headers['content-type'], 'text/plain');
+    } finally {
+      p.close();
+    }
+  });
+
+  it('sends the method, headers and body the plug-in gives', async () => {
+    const p = await plugin();
+    try {
+      const json = request(`${base}/echo`, { method: 'post', headers: { 'x-tenon': 'yes' } });
+      assert.equal(p.call('post_self', json).text(), `POST yes ${json}`);
+      assert.equal(p.stats.httpRequests[0]?.bytesOut, Buffer.byteLength(json));
+    } finally {
+      p.close();
+    }
+  });
+
+  it('returns error statuses to the plug-in as answers, not failures', async () => {
+    const p = await plugin();
+    try {
+      assert.equal(p.call('request', request(`${base}/status?code=503`)).text(), 'status');
+      assert.equal(p.stats.httpRequests[0]?.status, 503);
+    } finally {
+      p.close();
+    }
+  });
+
+  it('denies a host outside allowedHosts with CAPABILITY_DENIED naming it, and nothing is sent', async () => {
+    const p = await plugin({ allowedHosts: ['*.partner.example'] });
+    try {
+      const before = await served();
+      assert.throws(() => p.call('request', request(`${base}/hello`)), {
+        name: 'CapabilityError',
+        code: 'CAPABILITY_DENIED',
+        message: /"127\.0\.0\.1": it is not in allowedHosts \(allowed: \*\.partner\.example\)/,
+      });
+      assert.equal(p.stats.httpRequests[0]?.outcome, 'denied');
+      assert.equal(await served(), before + 1, 'only our own /served request reached the server');
+    } finally {
+      p.close();
+    }
+  });
+
+  it('denies every host by default', async () => {
+    const p = await load('http_request');
+    try {
+      assert.throws(() => p.call('request', request(`${base}/hello`)), { code: 'CAPABILITY_DENIED', message: /none are allowed/ });
+    } finally {
+      p.close();
+    }
+  });
+
+  it('denies a redirect from an allowed host to one that is not', async () => {
+    const p = await plugin({ allowedHosts: ['127.0.0.1'] });
+    try {
+      const target = encodeURIComponent('http://localhost:1/stolen');
+      assert.throws(() => p.call('request', request(`${base}/redirect?to=${target}`)), {
+        code: 'CAPABILITY_DENIED',
+        message: /"localhost" \(a redirect led there\)/,
+      });
+      assert.equal(p.stats.httpRequests[0]?.url, 'http://localhost:1/stolen');
+      // a redirect within the allowed hosts is followed
+      assert.equal(p.call('request', request(`${base}/redirect?to=${encodeURIComponent(`${base}/hello`)}`)).text(), 'hello');
+    } finally {
+      p.close();
+    }
+  });
+
+  it('refuses a response over max_http_response_bytes, declared or streamed, with HTTP_RESPONSE_LIMIT', async () => {
+    const p = await plugin({ memory: { maxHttpResponseBytes: 4096 } });
+    try {
+      assert.equal(p.call('request', request(`${base}/bytes?n=4096`)).text().length, 4096);
+      for (const path of ['/bytes?n=4097', '/stream?n=100000']) {
+        assert.throws(() => p.call('request', request(`${base}${path}`)), {
+          name: 'LimitError',
+          code: 'HTTP_RESPONSE_LIMIT',
+          message: /over memory.maxHttpResponseBytes \(4096 bytes/,
+        });
+      }
+      assert.equal(p.stats.httpRequests[0]?.outcome, 'too_large');
+    } finally {
+      p.close();
+    }
+  });
+
+  it('counts a slow response against the call deadline: TIMEOUT, and the plug-in still works after', async () => {
+    const p = await plugin({ timeoutMs: 100 });
+    try {
+      assert.throws(() => p.call('request', request(`${base}/slow?ms=2000`)), {
+        name: 'TimeoutError',
+        code: 'TIMEOUT',
+        message: /100 ms deadline/,
+      });
+      assert.equal(p.stats.httpRequests[0]?.outcome, 'timeout');
+      assert.equal(p.call('request', request(`${base}/hello`)).text(), 'hello');
+    } finally {
+      p.close();
+    }
+  });
+
+  it('fails the call with HTTP_FAILED when the server cannot be reached', async () => {
+    const closed = createServer().listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const { port } = closed.address() as AddressInfo;
+    closed.close();
+    const p = await plugin();
+    try {
+      assert.throws(() => p.call('request', request(`http://127.0.0.1:${port}/`)), {
+        name: 'HttpError',
+        code: 'HTTP_FAILED',
+        message: new RegExp(`"http://127.0.0.1:${port}/" failed: fetch failed: connect ECONNREFUSED`),
+      });
+    } finally {
+      p.close();
+    }
+  });
+
+  it('fails the call with PLUGIN_FAILED on a malformed request', async () => {
+    const p = await plugin();
+    try {
+      assert.throws(() => p.call('request', 'not json'), { code: 'PLUGIN_FAILED', message: /not JSON/ });
+      assert.throws(() => p.call('request', request('file:///etc/passwd')), { code: 'PLUGIN_FAILED', message: /file: URL/ });
+    } finally {
+      p.close();
+    }
   });
 });

@@ -1,4 +1,9 @@
-import { ConsoleStdout, File, OpenFile, WASI, WASIProcExit } from '@bjorn3/browser_wasi_shim';
+import { WASI, WASIProcExit } from '@bjorn3/browser_wasi_shim';
+import { closeAll, fileSystemImports } from './fs-imports.js';
+import { HostDirectory } from './host-directory.js';
+import { emptyStdin, memoryPreopen } from './memory-fs.js';
+import type { Mount } from './mounts.js';
+import type { WasiStdio } from './stdio.js';
 
 /** Where a WASI sandbox gets time and randomness, and how it sleeps. */
 export interface WasiWorld {
@@ -73,24 +78,29 @@ const DETERMINISTIC_EPOCH_NS = 946_684_800_000_000_000n;
 const MASK64 = (1n << 64n) - 1n;
 
 /**
- * WASI preview 1 for one plug-in instance, as a sandbox: no preopened directories (so no file
- * system at all), no arguments, no environment, stdin empty, stdout and stderr line-buffered to
- * the host's callbacks; clocks, randomness and sleep come from a {@link WasiWorld}.
+ * WASI preview 1 for one plug-in instance, as a sandbox: no arguments, no environment, stdin empty,
+ * stdout and stderr captured and line-buffered to the host (see WasiStdio); clocks, randomness and
+ * sleep come from a {@link WasiWorld}. The only file system is the mounts: host directories the
+ * guest cannot leave (HostDirectory) and read-only in-memory files; without mounts there is none.
  *
  * Built on @bjorn3/browser_wasi_shim, a pure-JavaScript WASI that never touches the host's real
  * file system or environment (node:wasi hands the guest real file descriptors and is not a
- * sandbox). We replace the functions where the shim throws non-Error values, and the clock,
- * random and poll functions, so the world is ours to choose.
+ * sandbox): host mounts are our own descriptors over node:fs, plugged into the shim. We replace the
+ * functions where the shim throws non-Error values, the clock, random and poll functions, so the
+ * world is ours to choose, and a few file-system ones (see fileSystemImports).
  */
 export class WasiSandbox {
   readonly imports: Record<string, (...args: never[]) => unknown>;
   readonly #wasi: WASI;
   #memory: WebAssembly.Memory | undefined;
 
-  constructor(stdout: (line: string) => void, stderr: (line: string) => void, world: WasiWorld) {
-    const fds = [new OpenFile(new File([])), ConsoleStdout.lineBuffered(stdout), ConsoleStdout.lineBuffered(stderr)];
-    this.#wasi = new WASI([], [], fds);
-    const imports = { ...this.#wasi.wasiImport } as Record<string, (...args: never[]) => unknown>;
+  constructor(stdio: WasiStdio, world: WasiWorld, mounts: readonly Mount[] = []) {
+    const preopens = mounts.map((mount) => (mount.kind === 'host' ? new HostDirectory(mount, '', true) : memoryPreopen(mount)));
+    this.#wasi = new WASI([], [], [emptyStdin(), ...stdio.fds(), ...preopens]);
+    const imports = {
+      ...this.#wasi.wasiImport,
+      ...fileSystemImports(this.#wasi, () => this.#memory!),
+    } as Record<string, (...args: never[]) => unknown>;
     // The shim throws strings here; the ABI answer for "not available" is ENOTSUP.
     for (const name of ['sock_recv', 'sock_send', 'sock_shutdown', 'sock_accept']) imports[name] = () => ERRNO_NOTSUP;
     imports.proc_raise = () => ERRNO_NOTSUP;
@@ -121,6 +131,11 @@ export class WasiSandbox {
   bind(memory: WebAssembly.Memory): void {
     this.#memory = memory;
     this.#wasi.inst = { exports: { memory } };
+  }
+
+  /** The instance is gone: close what it left open (host files hold host descriptors). Idempotent. */
+  close(): void {
+    closeAll(this.#wasi);
   }
 }
 

@@ -1,0 +1,220 @@
+/**
+ * Pool benchmark (it runs the compiled runtime, dist/, so that workers load plain JavaScript): Tenon's worker pool against @extism/extism 2.0.0-rc13 with `runInWorker: true`,
+ * measured side by side in one process, medians of ROUNDS rounds.
+ *
+ *   npm run bench:pool
+ *   TENON_BENCH_RUST=path/code.wasm npm run bench:pool   # also a Rust-PDK count-vowels plug-in
+ *
+ * - throughput with 1,000 calls in flight (rc13's best on 2 cores: two plug-ins, one worker each,
+ *   calls chained on each since a plug-in is not re-entrant);
+ * - latency of one call at a time, beside a bare worker round trip (postMessage there and back);
+ * - scaling of a compute-bound call (64 KiB of input) from 1 worker to 2.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import createExtismPlugin from '@extism/extism';
+import { createPool, type Pool } from '../packages/runtime/dist/index.js';
+
+const ROUNDS = 5;
+const IN_FLIGHT = 1000;
+const fixture = (name: string) => readFileSync(new URL(`../packages/runtime/test/fixtures/build/${name}.wasm`, import.meta.url));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const perSecond = (calls: number, ms: number) => (calls / ms) * 1000;
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+interface Extism {
+  call(name: string, input?: string | Uint8Array): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Calls/s with IN_FLIGHT calls outstanding until `total` are done. */
+async function poolThroughput(pool: Pool, source: Uint8Array, input: string | Uint8Array, total: number): Promise<number> {
+  const started = performance.now();
+  let sent = 0;
+  const lane = async () => {
+    while (sent < total) {
+      sent++;
+      await pool.call(source, 'count_vowels', input);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  return perSecond(total, performance.now() - started);
+}
+
+/** rc13's best: one plug-in per worker, calls chained on each. */
+async function extismThroughput(plugins: Extism[], input: string | Uint8Array, total: number): Promise<number> {
+  const started = performance.now();
+  await Promise.all(
+    plugins.map(async (plugin) => {
+      for (let i = 0; i < total / plugins.length; i++) await plugin.call('count_vowels', input);
+    }),
+  );
+  return perSecond(total, performance.now() - started);
+}
+
+async function latency(call: () => Promise<unknown>, n: number): Promise<number> {
+  const rounds: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const started = performance.now();
+    for (let i = 0; i < n; i++) await call();
+    rounds.push(((performance.now() - started) / n) * 1000);
+  }
+  return median(rounds);
+}
+
+/** A bare worker round trip: postMessage to a worker that answers at once, and back. */
+async function bareRoundTrip(n: number): Promise<number> {
+  const worker = new Worker(
+    "require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m))",
+    {
+      eval: true,
+    },
+  );
+  const once = () =>
+    new Promise<void>((resolve) => {
+      worker.once('message', () => resolve());
+      worker.postMessage(1);
+    });
+  await latency(once, 200);
+  const result = await latency(once, n);
+  await worker.terminate();
+  return result;
+}
+
+/**
+ * The machine's own ceiling for the compute-bound case: `threads` workers each calling a plug-in
+ * in a loop, with no pool between (calls/s, all threads together).
+ */
+async function rawThroughput(threads: number, input: Uint8Array): Promise<number> {
+  const runtime = new URL('../packages/runtime/dist/index.js', import.meta.url).href;
+  const wasm = new URL('../packages/runtime/test/fixtures/build/count_vowels.wasm', import.meta.url).pathname;
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(${JSON.stringify(runtime)}).then(async ({ createPlugin }) => {
+      const plugin = await createPlugin(${JSON.stringify(wasm)});
+      for (let i = 0; i < 200; i++) plugin.call('count_vowels', workerData);
+      parentPort.postMessage('ready');
+      parentPort.on('message', (n) => {
+        for (let i = 0; i < n; i++) plugin.call('count_vowels', workerData);
+        parentPort.postMessage('done');
+      });
+    });`;
+  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true, workerData: input }));
+  const next = (worker: Worker, message?: number) =>
+    new Promise<void>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('message', () => resolve());
+      if (message !== undefined) worker.postMessage(message);
+    });
+  await Promise.all(workers.map((w) => next(w)));
+  const rounds: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const started = performance.now();
+    await Promise.all(workers.map((w) => next(w, 1_000)));
+    rounds.push(perSecond(threads * 1_000, performance.now() - started));
+  }
+  await Promise.all(workers.map((w) => w.terminate()));
+  return median(rounds);
+}
+
+async function extismPlugins(bytes: Uint8Array, count: number): Promise<Extism[]> {
+  return Promise.all(
+    Array.from(
+      { length: count },
+      () => createExtismPlugin({ wasm: [{ data: bytes }] } as never, { useWasi: true, runInWorker: true } as never) as Promise<Extism>,
+    ),
+  );
+}
+
+const SMALL = 'Hello World';
+const section = process.argv[2];
+const rows: string[][] = [];
+
+const plugins: Record<string, [string, () => Uint8Array, number, number]> = {
+  wat: ['count vowels, our WAT', () => fixture('count_vowels'), 40_000, 2_000],
+  rust: ['count vowels, Rust PDK', () => readFileSync(process.env.TENON_BENCH_RUST as string), 20_000, 400],
+};
+
+// Each section runs in a process of its own: V8 caps the address space one process may reserve
+// for WebAssembly memories, and the pools and rc13's workers of one section would crowd the next.
+if (section === undefined) {
+  const header = ['case', 'Tenon pool', '@extism/extism rc13', 'ratio', 'target'];
+  const sections = ['wat', ...(process.env.TENON_BENCH_RUST && existsSync(process.env.TENON_BENCH_RUST) ? ['rust'] : []), 'scaling'];
+  const all = [header];
+  for (const name of sections) {
+    const out = execFileSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname, name], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    all.push(...(JSON.parse(out) as string[][]));
+  }
+  const widths = header.map((_, c) => Math.max(...all.map((row) => (row[c] ?? '').length)));
+  for (const row of all) console.log(row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  '));
+  process.exit(0);
+}
+
+if (section in plugins) {
+  const [name, load, ours, theirs] = plugins[section] as [string, () => Uint8Array, number, number];
+  const bytes = load();
+  const pool = createPool({ size: 2, plugin: { wasi: true } });
+  await poolThroughput(pool, bytes, SMALL, 2_000); // warm up: compile, instantiate in both workers
+  const ourRounds: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) ourRounds.push(await poolThroughput(pool, bytes, SMALL, ours));
+  const tenon = median(ourRounds);
+  const extism = await extismPlugins(bytes, 2);
+  await extismThroughput(extism, SMALL, 50);
+  const r: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) r.push(await extismThroughput(extism, SMALL, theirs));
+  const them = median(r);
+  rows.push([
+    `${name}, 11 B, ${IN_FLIGHT} in flight, 2 workers (calls/s)`,
+    fmt(tenon),
+    fmt(them),
+    `${fmt(tenon / them, 1)}×`,
+    name.includes('Rust') ? '≥20×' : '≥5×',
+  ]);
+
+  const ourLatency = await latency(() => pool.call(bytes, 'count_vowels', SMALL), 500);
+  const theirLatency = await latency(() => extism[0]!.call('count_vowels', SMALL), 100);
+  rows.push([
+    `${name}, one call at a time (µs per call)`,
+    fmt(ourLatency, 1),
+    fmt(theirLatency, 1),
+    `${fmt(theirLatency / ourLatency, 1)}×`,
+    '',
+  ]);
+  await Promise.all(extism.map((p) => p.close()));
+  await pool.close();
+} else {
+  const bare = await bareRoundTrip(2_000);
+  const one = createPool({ size: 1 });
+  const single = await latency(() => one.call(fixture('count_vowels'), 'count_vowels', SMALL), 2_000);
+  rows.push([
+    'one call at a time vs a bare worker round trip (µs)',
+    fmt(single, 1),
+    `bare: ${fmt(bare, 1)}`,
+    `${fmt(single / bare, 2)}× bare`,
+    '≤1.5× bare',
+  ]);
+
+  const big = new Uint8Array(64 * 1024).map((_, i) => 97 + (i % 26));
+  await poolThroughput(one, fixture('count_vowels'), big, 200);
+  const oneWorker: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) oneWorker.push(await poolThroughput(one, fixture('count_vowels'), big, 2_000));
+  await one.close();
+  const two = createPool({ size: 2 });
+  await poolThroughput(two, fixture('count_vowels'), big, 200);
+  const twoWorkers: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) twoWorkers.push(await poolThroughput(two, fixture('count_vowels'), big, 2_000));
+  await two.close();
+  const [rawOne, rawTwo] = [await rawThroughput(1, big), await rawThroughput(2, big)];
+  rows.push([
+    '64 KiB count vowels, 2 workers vs 1 (calls/s)',
+    `${fmt(median(twoWorkers))} vs ${fmt(median(oneWorker))}`,
+    `no pool, 2 threads vs 1: ${fmt(rawTwo / rawOne, 2)}×`,
+    `${fmt(median(twoWorkers) / median(oneWorker), 2)}×`,
+    '≥1.8×',
+  ]);
+}
+console.log(JSON.stringify(rows));

@@ -1,0 +1,426 @@
+// A pool of worker threads running plug-ins on every core. Plug-ins are compiled once in this
+// thread and their modules shared with the workers; calls travel in batches, so many calls in
+// flight cost a thread hop per batch, not per call. Host functions run here, and may be async.
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
+import { compilePlugin, type PluginSource } from '../compile.js';
+import { CompiledPlugin } from '../compiled.js';
+import { PoolError, reviveError, StateError, TimeoutError } from '../errors.js';
+import { PluginOutput } from '../output.js';
+import type { PluginInput } from '../plugin.js';
+import type { PluginOptions, PluginSettings } from '../settings.js';
+import { startWorker } from '../worker-url.js';
+import {
+  CONTROL,
+  CONTROL_BYTES,
+  CONTROL_STARTED_AT,
+  type FromWorker,
+  type HostCall,
+  type HostReply,
+  type PluginDefinition,
+} from './protocol.js';
+import { RemoteCallContext } from './remote-context.js';
+
+export interface PoolOptions {
+  /** Worker threads; default: the machine's available parallelism. */
+  size?: number;
+  /** Options for the plug-ins the pool compiles from a source (a CompiledPlugin keeps its own). */
+  plugin?: PluginOptions;
+  /** Most calls sent to a worker in one message (default 64). */
+  maxBatch?: number;
+  /**
+   * Last-resort wall-clock limit per call, in milliseconds: past it the worker is terminated and
+   * replaced. Default: a plug-in's own `timeoutMs` plus 1 s (none when it has no timeoutMs).
+   */
+  hardTimeoutMs?: number;
+  /** V8 heap limits for each worker (a worker that exceeds them dies, and is replaced). */
+  resourceLimits?: ResourceLimits;
+}
+
+export interface PoolCallOptions {
+  /** Given to host functions as `context.hostContext`; it never leaves this thread. */
+  hostContext?: unknown;
+}
+
+interface Pooled {
+  id: number;
+  definition: PluginDefinition;
+  settings: PluginSettings;
+}
+
+/** A plug-in the pool knows, compiling or ready. */
+interface Definition {
+  promise: Promise<Pooled>;
+  value: Pooled | undefined;
+}
+
+interface PendingCall {
+  id: number;
+  pooled: Pooled;
+  fn: string;
+  input: Uint8Array | string | undefined;
+  hostContext: unknown;
+  attempts: number;
+  resolve: (output: PluginOutput) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  words: Int32Array;
+  startedAt: Float64Array;
+  hostPort: MessagePort;
+  defined: Set<number>;
+  inFlight: Map<number, PendingCall>;
+  batches: number;
+  /** Set when the pool terminates the worker on purpose. */
+  killed: { reason: 'timeout'; job: number; limitMs: number } | { reason: 'closed' } | undefined;
+  lastError: Error | undefined;
+}
+
+/** Batches a worker may have queued at once: one running, one ready to start. */
+const BATCHES_IN_FLIGHT = 2;
+const HARD_TIMEOUT_GRACE_MS = 1000;
+const WATCHDOG_INTERVAL_MS = 20;
+/** A call whose worker died under it this many times (without being the cause) fails instead of retrying. */
+const MAX_ATTEMPTS = 3;
+
+export class Pool {
+  readonly size: number;
+  readonly #options: PoolOptions;
+  readonly #maxBatch: number;
+  readonly #slots: Slot[] = [];
+  readonly #queue: PendingCall[] = [];
+  readonly #byId = new Map<number, Pooled>();
+  readonly #byKey = new Map<string, Definition>();
+  readonly #byObject = new WeakMap<object, Definition>();
+  /** Calls accepted whose plug-in is still compiling. */
+  #admitting = 0;
+  #nextPlugin = 0;
+  #nextCall = 0;
+  #scheduled = false;
+  #watchdog: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  #drained: (() => void) | undefined;
+  #closed = false;
+
+  constructor(options: PoolOptions = {}) {
+    const size = options.size ?? availableParallelism();
+    if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`);
+    this.size = size;
+    this.#options = options;
+    this.#maxBatch = options.maxBatch ?? 64;
+    for (let i = 0; i < size; i++) this.#slots.push(this.#startSlot());
+  }
+
+  /**
+   * Calls `fn` of a plug-in in a worker. `source` is anything createPlugin() takes (compiled once
+   * per pool with the pool's `plugin` options, and remembered by value for strings, URLs and bytes,
+   * by identity for other objects) or a CompiledPlugin. Fails with the same TenonErrors as Plugin.call(),
+   * PoolError (WORKER_CRASHED) when the worker died under this call, or StateError CLOSED.
+   */
+  call(source: CompiledPlugin | PluginSource, fn: string, input?: PluginInput, options: PoolCallOptions = {}): Promise<PluginOutput> {
+    if (this.#closing) return Promise.reject(new StateError('CLOSED', `Cannot call "${fn}": the pool is closed`));
+    return new Promise<PluginOutput>((resolve, reject) => {
+      const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : (input as Uint8Array | string | undefined);
+      const enqueue = (pooled: Pooled) => {
+        this.#queue.push({
+          id: ++this.#nextCall,
+          pooled,
+          fn,
+          input: bytes,
+          hostContext: options.hostContext,
+          attempts: 0,
+          resolve,
+          reject,
+        });
+        this.#schedule();
+      };
+      const entry = this.#pooled(source);
+      if (entry.value) {
+        enqueue(entry.value);
+        return;
+      }
+      // admitted now, queued once compiled: close() waits for it
+      this.#admitting++;
+      entry.promise.then(enqueue, reject).finally(() => {
+        this.#admitting--;
+        this.#maybeDrained();
+      });
+    });
+  }
+
+  /** Finish every call already made, then stop the workers. Later calls fail with CLOSED. */
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      this.#drained = resolve;
+      this.#maybeDrained();
+    }).then(() => this.#stop());
+    return this.#closing;
+  }
+
+  /** Stop now: every pending call fails with CLOSED (or `reason`). */
+  async destroy(reason?: Error): Promise<void> {
+    this.#closing ??= Promise.resolve();
+    const error = reason ?? new StateError('CLOSED', 'The pool was destroyed');
+    for (const call of this.#queue.splice(0)) call.reject(error);
+    for (const slot of this.#slots) {
+      for (const call of slot.inFlight.values()) call.reject(error);
+      slot.inFlight.clear();
+    }
+    await this.#stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#watchdog);
+    await Promise.all(
+      this.#slots.map((slot) => {
+        slot.killed = { reason: 'closed' };
+        slot.hostPort.close();
+        return slot.worker.terminate();
+      }),
+    );
+  }
+
+  #maybeDrained(): void {
+    if (this.#drained && this.#admitting === 0 && this.#queue.length === 0 && this.#slots.every((s) => s.inFlight.size === 0))
+      this.#drained();
+  }
+
+  #pooled(source: CompiledPlugin | PluginSource): Definition {
+    // an object seen before is found by identity, without hashing its bytes again
+    const known = typeof source === 'object' ? this.#byObject.get(source) : undefined;
+    if (known) return known;
+    const key = sourceKey(source);
+    let entry = key === undefined ? undefined : this.#byKey.get(key);
+    if (entry && typeof source === 'object') this.#byObject.set(source, entry);
+    if (!entry) {
+      const created: Definition = { promise: this.#define(source), value: undefined };
+      created.promise.then(
+        (pooled) => {
+          created.value = pooled;
+        },
+        // a source that failed to compile is tried again on the next call
+        () => {
+          if (key !== undefined) this.#byKey.delete(key);
+          if (typeof source === 'object') this.#byObject.delete(source);
+        },
+      );
+      if (key !== undefined) this.#byKey.set(key, created);
+      if (typeof source === 'object') this.#byObject.set(source, created);
+      entry = created;
+    }
+    return entry;
+  }
+
+  async #define(source: CompiledPlugin | PluginSource): Promise<Pooled> {
+    const compiled = source instanceof CompiledPlugin ? source : await compilePlugin(source, this.#options.plugin);
+    const { functions, logger, onHttpRequest, ...portable } = compiled.settings;
+    const id = ++this.#nextPlugin;
+    const definition: PluginDefinition = {
+      id,
+      ...compiled.parts,
+      settings: portable,
+      functions: functions.map(({ namespace, name, params, results }) => ({
+        ...(namespace !== undefined && { namespace }),
+        name,
+        ...(params !== undefined && { params }),
+        ...(results !== undefined && { results }),
+      })),
+      auditHttp: onHttpRequest !== undefined,
+    };
+    const pooled = { id, definition, settings: compiled.settings };
+    this.#byId.set(id, pooled);
+    return pooled;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  /** Hands queued calls to workers, in batches sized to share the queue among them. */
+  #flush(): void {
+    this.#scheduled = false;
+    while (this.#queue.length > 0) {
+      let slot: Slot | undefined;
+      for (const candidate of this.#slots) {
+        if (candidate.batches >= BATCHES_IN_FLIGHT) continue;
+        if (!slot || candidate.inFlight.size < slot.inFlight.size) slot = candidate;
+      }
+      if (!slot) break;
+      const count = Math.min(this.#maxBatch, Math.max(1, Math.ceil(this.#queue.length / this.#slots.length)));
+      const calls = this.#queue.splice(0, count);
+      for (const call of calls) {
+        if (!slot.defined.has(call.pooled.id)) {
+          slot.worker.postMessage({ type: 'define', plugin: call.pooled.definition });
+          slot.defined.add(call.pooled.id);
+        }
+        slot.inFlight.set(call.id, call);
+      }
+      slot.batches++;
+      slot.worker.ref();
+      slot.worker.postMessage({ type: 'run', jobs: calls.map(({ id, pooled, fn, input }) => ({ id, plugin: pooled.id, fn, input })) });
+    }
+    this.#watch();
+  }
+
+  #startSlot(): Slot {
+    const control = new SharedArrayBuffer(CONTROL_BYTES);
+    const { port1, port2 } = new MessageChannel();
+    const worker = startWorker(import.meta.url, 'worker', {
+      workerData: { control, hostPort: port2 },
+      transferList: [port2],
+      ...(this.#options.resourceLimits && { resourceLimits: this.#options.resourceLimits }),
+    });
+    const slot: Slot = {
+      worker,
+      words: new Int32Array(control, 0, 2),
+      startedAt: new Float64Array(control, CONTROL_STARTED_AT, 1),
+      hostPort: port1,
+      defined: new Set(),
+      inFlight: new Map(),
+      batches: 0,
+      killed: undefined,
+      lastError: undefined,
+    };
+    worker.unref();
+    worker.on('message', (message: FromWorker) => this.#receive(slot, message));
+    worker.on('error', (error) => {
+      slot.lastError = error;
+    });
+    worker.on('exit', (code) => this.#lost(slot, code));
+    return slot;
+  }
+
+  #receive(slot: Slot, message: FromWorker): void {
+    switch (message.type) {
+      case 'done': {
+        for (const result of message.results) {
+          const call = slot.inFlight.get(result.id);
+          if (!call) continue;
+          slot.inFlight.delete(result.id);
+          if ('output' in result) call.resolve(PluginOutput.of(result.output));
+          else call.reject(reviveError(result.error));
+        }
+        slot.batches--;
+        if (slot.inFlight.size === 0) slot.worker.unref();
+        this.#maybeDrained();
+        if (this.#queue.length > 0) this.#flush();
+        break;
+      }
+      case 'log':
+        this.#byId.get(message.plugin)?.settings.logger[message.level](message.line);
+        break;
+      case 'http':
+        this.#byId.get(message.plugin)?.settings.onHttpRequest?.(message.record);
+        break;
+      case 'host-call':
+        void this.#serveHostCall(slot, message);
+        break;
+    }
+  }
+
+  async #serveHostCall(slot: Slot, call: HostCall): Promise<void> {
+    const fn = this.#byId.get(call.plugin)?.settings.functions[call.fn];
+    const context = new RemoteCallContext(call.blocks, slot.inFlight.get(call.job)?.hostContext);
+    let reply: HostReply;
+    try {
+      if (!fn) throw new Error(`no host function #${call.fn}`);
+      const value = await fn.call(context, ...(call.args as never[]));
+      reply = { seq: call.seq, value, writes: context.writes };
+    } catch (error) {
+      reply = { seq: call.seq, error: error instanceof Error ? error.message : String(error) };
+    }
+    try {
+      slot.hostPort.postMessage(reply);
+    } catch (error) {
+      slot.hostPort.postMessage({ seq: call.seq, error: `its result cannot be sent to the worker: ${(error as Error).message}` });
+    }
+    Atomics.store(slot.words, CONTROL.hostReply, 1);
+    Atomics.notify(slot.words, CONTROL.hostReply);
+  }
+
+  /** A worker is gone: fail the call it was running, retry the others elsewhere, and replace it. */
+  #lost(slot: Slot, exitCode: number): void {
+    if (slot.killed?.reason === 'closed') return;
+    const running = Atomics.load(slot.words, CONTROL.job);
+    const killed = slot.killed;
+    for (const call of slot.inFlight.values()) {
+      if (call.id === running || ++call.attempts >= MAX_ATTEMPTS) {
+        call.reject(
+          killed?.reason === 'timeout' && killed.job === call.id
+            ? new TimeoutError(
+                `Plug-in function "${call.fn}" ran past the pool's hard ${killed.limitMs} ms limit: its worker was terminated`,
+                killed.limitMs,
+              )
+            : new PoolError(
+                `The worker running plug-in function "${call.fn}" died (exit code ${exitCode}${slot.lastError ? `: ${slot.lastError.message}` : ''})`,
+                slot.lastError ? { cause: slot.lastError } : undefined,
+              ),
+        );
+      } else {
+        this.#queue.unshift(call);
+      }
+    }
+    slot.inFlight.clear();
+    slot.hostPort.close();
+    const index = this.#slots.indexOf(slot);
+    if (index !== -1 && !this.#closed) this.#slots[index] = this.#startSlot();
+    this.#maybeDrained();
+    if (this.#queue.length > 0) this.#schedule();
+  }
+
+  /** While calls are in flight, terminate a worker whose current call passed its hard limit. */
+  #watch(): void {
+    const busy = this.#slots.some((s) => s.inFlight.size > 0);
+    if (!busy) {
+      clearInterval(this.#watchdog);
+      this.#watchdog = undefined;
+      return;
+    }
+    this.#watchdog ??= setInterval(() => {
+      for (const slot of this.#slots) {
+        const running = Atomics.load(slot.words, CONTROL.job);
+        const call = running === 0 || slot.killed ? undefined : slot.inFlight.get(running);
+        if (!call) continue;
+        const own = call.pooled.settings.timeoutMs;
+        const limitMs = this.#options.hardTimeoutMs ?? (own === undefined ? undefined : own + HARD_TIMEOUT_GRACE_MS);
+        if (limitMs !== undefined && Date.now() - (slot.startedAt[0] as number) > limitMs) {
+          slot.killed = { reason: 'timeout', job: running, limitMs };
+          void slot.worker.terminate();
+        }
+      }
+      if (!this.#slots.some((s) => s.inFlight.size > 0)) {
+        clearInterval(this.#watchdog);
+        this.#watchdog = undefined;
+      }
+    }, WATCHDOG_INTERVAL_MS);
+    this.#watchdog.unref();
+  }
+}
+
+/**
+ * Sources remembered by value: strings and URLs as written, module bytes by their sha256 (a host
+ * that reads the file again per call must not get a new plug-in, and a new instance, each time).
+ */
+function sourceKey(source: CompiledPlugin | PluginSource): string | undefined {
+  if (typeof source === 'string') return source;
+  if (source instanceof URL) return source.href;
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer)
+    return `sha256:${createHash('sha256').update(new Uint8Array(source)).digest('hex')}`;
+  return undefined;
+}
+
+/** A pool of `size` worker threads (default: one per core) for running plug-ins in parallel. */
+export function createPool(options: PoolOptions = {}): Pool {
+  return new Pool(options);
+}

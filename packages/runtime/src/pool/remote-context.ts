@@ -1,0 +1,66 @@
+// The CallContext a host function gets when its plug-in runs in a pool worker: the blocks its
+// arguments point at were read in advance, and the blocks it writes are created in the worker
+// when it returns (their offsets are placeholders until then).
+import type { CallContext } from '../host-functions.js';
+import { PLACEHOLDER_BASE } from './protocol.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class RemoteCallContext implements CallContext {
+  readonly hostContext: unknown;
+  /** Blocks written by the host function, in order: placeholder PLACEHOLDER_BASE + index. */
+  readonly writes: Uint8Array[] = [];
+  readonly #blocks: Map<number, Uint8Array>;
+
+  constructor(blocks: readonly [number, Uint8Array][], hostContext: unknown) {
+    this.#blocks = new Map(blocks);
+    this.hostContext = hostContext;
+  }
+
+  read(offset: bigint | number): Uint8Array | null {
+    return this.view(offset)?.slice() ?? null;
+  }
+
+  view(offset: bigint | number): Uint8Array | null {
+    const n = Number(offset);
+    return this.#blocks.get(n) ?? this.writes[n - PLACEHOLDER_BASE] ?? null;
+  }
+
+  text(offset: bigint | number): string | null {
+    const bytes = this.view(offset);
+    return bytes === null ? null : decoder.decode(bytes);
+  }
+
+  json<T = unknown>(offset: bigint | number): T | null {
+    const text = this.text(offset);
+    return text === null ? null : (JSON.parse(text) as T);
+  }
+
+  write(data: Uint8Array | string): number {
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data.slice();
+    if (bytes.length === 0) return 0;
+    this.writes.push(bytes);
+    return PLACEHOLDER_BASE + this.writes.length - 1;
+  }
+
+  writeJson(value: unknown): number {
+    return this.write(JSON.stringify(value));
+  }
+
+  length(offset: bigint | number): number {
+    return this.view(offset)?.length ?? 0;
+  }
+
+  free(): void {
+    // the worker's kernel frees what the plug-in frees; nothing to do from here
+  }
+
+  getVar(): Uint8Array | undefined {
+    throw new TypeError('vars are not available to host functions of a plug-in in a pool worker');
+  }
+
+  setVar(): void {
+    throw new TypeError('vars are not available to host functions of a plug-in in a pool worker');
+  }
+}

@@ -1,0 +1,150 @@
+// A pool worker: holds the plug-ins the pool defined (compiled once, sent as modules) with one ready
+// instance each, runs batches of calls, and reports each batch's results in one message.
+import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { CompiledPlugin } from '../compiled.js';
+import { serializeError } from '../errors.js';
+import type { CallContext, HostFunction, KernelCallContext } from '../host-functions.js';
+import type { Logger } from '../log.js';
+import type { Plugin } from '../plugin.js';
+import type { PluginSettings } from '../settings.js';
+import {
+  CONTROL,
+  CONTROL_STARTED_AT,
+  type FromWorker,
+  type HostCall,
+  type HostFunctionShape,
+  type HostReply,
+  type Job,
+  type JobResult,
+  PLACEHOLDER_BASE,
+  type PluginDefinition,
+  type ToWorker,
+} from './protocol.js';
+
+const { control, hostPort } = workerData as { control: SharedArrayBuffer; hostPort: MessagePort };
+const words = new Int32Array(control, 0, 2);
+const startedAt = new Float64Array(control, CONTROL_STARTED_AT, 1);
+const port = parentPort!;
+const send = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+interface Loaded {
+  compiled: CompiledPlugin;
+  instance: Plugin | undefined;
+}
+const plugins = new Map<number, Loaded>();
+/** Plug-ins with a live instance, least recently used first: a worker keeps at most MAX_LIVE. */
+const live = new Set<Loaded>();
+const MAX_LIVE = 64;
+const TRANSFER_BYTES = 16 * 1024;
+let hostSeq = 0;
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'define') define(message.plugin);
+  else run(message.jobs);
+});
+
+function define(definition: PluginDefinition): void {
+  const id = definition.id;
+  const logger = Object.fromEntries(
+    (['trace', 'debug', 'info', 'warn', 'error'] as const).map((level) => [
+      level,
+      (line: string) => send({ type: 'log', plugin: id, level, line }),
+    ]),
+  ) as unknown as Logger;
+  const settings: PluginSettings = {
+    ...definition.settings,
+    logger,
+    functions: definition.functions.map((shape, index) => proxy(id, index, shape)),
+    onHttpRequest: definition.auditHttp ? (record) => send({ type: 'http', plugin: id, record }) : undefined,
+  };
+  plugins.set(id, { compiled: new CompiledPlugin(settings, definition.modules, definition.main), instance: undefined });
+}
+
+function run(jobs: readonly Job[]): void {
+  const results: JobResult[] = [];
+  const transfer: ArrayBuffer[] = [];
+  for (const job of jobs) {
+    Atomics.store(words, CONTROL.job, job.id);
+    startedAt[0] = Date.now();
+    try {
+      const loaded = plugins.get(job.plugin);
+      if (!loaded) throw new Error(`plug-in ${job.plugin} was never defined in this worker`);
+      loaded.instance ??= loaded.compiled.instantiate();
+      const instance = loaded.instance;
+      live.delete(loaded);
+      live.add(loaded);
+      if (live.size > MAX_LIVE) evictOldest();
+      const output = instance.call(job.fn, job.input).bytes();
+      results.push({ id: job.id, output });
+      // large outputs move rather than copy (bytes() hands over an array of its own); small ones
+      // copy faster than a transfer sets up
+      if (output.byteLength >= TRANSFER_BYTES && output.byteLength === output.buffer.byteLength)
+        transfer.push(output.buffer as ArrayBuffer);
+    } catch (error) {
+      results.push({ id: job.id, error: serializeError(error) });
+    }
+  }
+  Atomics.store(words, CONTROL.job, 0);
+  send({ type: 'done', results }, transfer);
+}
+
+/** Close the least recently used instance (its memories go back to the system); it is rebuilt if called again. */
+function evictOldest(): void {
+  const [oldest] = live;
+  if (!oldest) return;
+  live.delete(oldest);
+  oldest.instance?.close();
+  oldest.instance = undefined;
+}
+
+/**
+ * A host function that runs in the pool's thread (it may be async there): the worker sends the
+ * arguments and the blocks they point at, blocks until the answer is on its port, writes the
+ * blocks the function wrote into Extism memory, and returns their real offsets.
+ */
+function proxy(plugin: number, index: number, shape: HostFunctionShape): HostFunction {
+  return {
+    ...shape,
+    call: (context: CallContext, ...args: unknown[]) => {
+      const blocks: [number, Uint8Array][] = [];
+      for (const arg of args) {
+        if (typeof arg !== 'bigint') continue;
+        const bytes = context.read(arg);
+        if (bytes) blocks.push([Number(arg), bytes]);
+      }
+      const seq = ++hostSeq;
+      const job = Atomics.load(words, CONTROL.job);
+      Atomics.store(words, CONTROL.hostReply, 0);
+      send({ type: 'host-call', seq, job, plugin, fn: index, args, blocks } satisfies HostCall);
+      const reply = awaitReply(seq, (context as KernelCallContext).deadline);
+      if ('error' in reply) throw new Error(reply.error);
+      const offsets = reply.writes.map((bytes) => context.write(bytes));
+      return realOffsets(reply.value, offsets);
+    },
+  };
+}
+
+/**
+ * Blocks until the reply to `seq` arrives. Past the call's deadline (performance.now() ms) it gives
+ * up, and the runtime, finding the call overdue, fails it with TIMEOUT.
+ */
+function awaitReply(seq: number, deadline: number): HostReply {
+  for (;;) {
+    for (let received = receiveMessageOnPort(hostPort); received; received = receiveMessageOnPort(hostPort)) {
+      const reply = received.message as HostReply;
+      if (reply.seq === seq) return reply;
+    }
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) throw new Error('no answer from the host before the call deadline');
+    // a hair past the deadline, so that the runtime sees the call overdue
+    Atomics.wait(words, CONTROL.hostReply, 0, remaining === Number.POSITIVE_INFINITY ? undefined : remaining + 0.5);
+    Atomics.store(words, CONTROL.hostReply, 0);
+  }
+}
+
+function realOffsets(value: unknown, offsets: number[]): unknown {
+  if (Array.isArray(value)) return value.map((v) => realOffsets(v, offsets));
+  const n = typeof value === 'bigint' ? Number(value) : value;
+  if (typeof n === 'number' && n >= PLACEHOLDER_BASE && n < PLACEHOLDER_BASE + offsets.length) return offsets[n - PLACEHOLDER_BASE];
+  return value;
+}
