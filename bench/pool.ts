@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import createExtismPlugin from '@extism/extism';
-import { createPool, type Pool } from '../packages/runtime/dist/index.js';
+import { createPool, type HostFunction, type Pool } from '../packages/runtime/dist/index.js';
 
 const ROUNDS = 5;
 const IN_FLIGHT = 1000;
@@ -196,6 +196,27 @@ if (section in plugins) {
     `bare: ${fmt(bare, 1)}`,
     `${fmt(single / bare, 2)}× bare`,
     '≤1.5× bare',
+  ]);
+
+  // An async host function (a lookup that resolves at once) costs a hop to this thread and back:
+  // a call that makes one, against a call of the same size that makes none.
+  const lookup: HostFunction = {
+    name: 'reflect',
+    params: ['ptr'],
+    results: ['ptr'],
+    call: async (context, offset: bigint) => context.write(context.read(offset) ?? new Uint8Array()),
+  };
+  const add: HostFunction = { name: 'add_i64', params: ['i64', 'i64'], results: ['i64'], call: (_c, a: bigint, b: bigint) => a + b };
+  const hosted = createPool({ size: 1, plugin: { functions: [lookup, add] } });
+  const withHost = await latency(() => hosted.call(fixture('host_call'), 'reflect', SMALL), 2_000);
+  const withoutHost = await latency(() => hosted.call(fixture('count_vowels'), 'count_vowels', SMALL), 2_000);
+  await hosted.close();
+  rows.push([
+    'an async host function call from a worker (µs)',
+    fmt(withHost - withoutHost, 1),
+    `a call with one ${fmt(withHost, 1)}, without ${fmt(withoutHost, 1)}`,
+    '',
+    'small',
   ]);
 
   const big = new Uint8Array(64 * 1024).map((_, i) => 97 + (i % 26));
