@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { describe, test } from 'node:test';
-import type { HostFunction } from '@tenon/runtime';
+import { after, before, describe, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { createPlugin, type HostFunction } from '@tenon/runtime';
 import { type Call, type Outcome, onExtism, onTenon } from './both-hosts.js';
 
 // Plug-ins built with @tenon/pdk are Extism plug-ins: each call below runs the same compiled
@@ -131,5 +133,30 @@ describe('PDK plug-ins stay small', () => {
   test('hello world is under 10 KB', () => {
     const size = fixture('hello').length;
     assert.ok(size < 10 * 1024, `hello.wasm is ${size} bytes`);
+  });
+});
+
+describe('http.request from @tenon/pdk', () => {
+  // The server has a thread of its own: a plug-in's request blocks this one until it is answered.
+  let server: Worker;
+  let base: string;
+  before(async () => {
+    server = new Worker(new URL('../../runtime/test/http-test-server.mjs', import.meta.url));
+    [base] = (await once(server, 'message')).map((port) => `http://127.0.0.1:${port}`) as [string];
+  });
+  after(async () => {
+    server.postMessage('stop');
+    await once(server, 'exit');
+  });
+
+  test('sends the method and headers it builds, and reads the status and body', async () => {
+    using plugin = await createPlugin(everything, { functions: [reverse], allowedHosts: ['127.0.0.1'], logLevel: 'off' });
+    assert.equal(plugin.call('http_get', `${base}/echo`).text(), '200|GET yes ');
+    assert.equal(plugin.call('http_get', `${base}/status?code=404`).text(), '404|status');
+  });
+
+  test('fails the call with CAPABILITY_DENIED for a host it was not granted', async () => {
+    using plugin = await createPlugin(everything, { functions: [reverse], logLevel: 'off' });
+    assert.throws(() => plugin.call('http_get', `${base}/echo`), { code: 'CAPABILITY_DENIED', message: /"127\.0\.0\.1"/ });
   });
 });
