@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { compilePlugin, createPool, type HostFunction, PluginError, StateError, TimeoutError, TrapError } from '../src/index.js';
+import {
+  compilePlugin,
+  createPool,
+  type HostFunction,
+  type HttpRequestRecord,
+  PluginError,
+  StateError,
+  TimeoutError,
+  TrapError,
+} from '../src/index.js';
 import { fixture, recordingLogger } from './fixtures.js';
 
 const boom: HostFunction = { name: 'boom', call: () => {} };
@@ -91,6 +103,28 @@ describe('createPool', () => {
       (await Promise.all(after)).map((o) => o.text()),
       Array.from({ length: 20 }, () => '{"count":3}'),
     );
+  });
+
+  it('lets pooled plug-ins make HTTP requests to allowed hosts, and reports each to onHttpRequest here', async () => {
+    const server = createServer((_request, response) => response.end('from the server'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const records: HttpRequestRecord[] = [];
+    try {
+      await using pool = createPool({ size: 1, plugin: { allowedHosts: ['127.0.0.1'], onHttpRequest: (record) => records.push(record) } });
+      const request = (to: string) => JSON.stringify({ method: 'GET', url: to, headers: {} });
+      assert.equal((await pool.call(fixture('http_request'), 'request', request(url))).text(), 'from the server');
+      await assert.rejects(pool.call(fixture('http_request'), 'request', request('http://elsewhere.example/')), {
+        code: 'CAPABILITY_DENIED',
+      });
+      assert.deepEqual(
+        records.map((r) => `${r.outcome} ${r.host} ${r.status}`),
+        ['ok 127.0.0.1 200', 'denied elsewhere.example undefined'],
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('passes plug-in logs from the workers to the logger', async () => {
