@@ -67,6 +67,14 @@ class HttpThread {
     });
     // An idle worker must not keep the host process alive.
     this.#worker.unref();
+    // A worker that died is started again on the next request (a request it held ends at its deadline).
+    const worker = this.#worker;
+    worker.on('exit', () => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      this.#port?.close();
+      this.#port = undefined;
+    });
     this.#port = port1;
     return port1;
   }

@@ -28,7 +28,9 @@ const port = parentPort!;
 const send = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 interface Loaded {
-  compiled: CompiledPlugin;
+  compiled: CompiledPlugin | undefined;
+  /** Why the plug-in could not be rebuilt here; each call of it fails with this. */
+  failure: unknown;
   instance: Plugin | undefined;
 }
 const plugins = new Map<number, Loaded>();
@@ -57,7 +59,11 @@ function define(definition: PluginDefinition): void {
     functions: definition.functions.map((shape, index) => proxy(id, index, shape)),
     onHttpRequest: definition.auditHttp ? (record) => send({ type: 'http', plugin: id, record }) : undefined,
   };
-  plugins.set(id, { compiled: new CompiledPlugin(settings, definition.modules, definition.main), instance: undefined });
+  try {
+    plugins.set(id, { compiled: new CompiledPlugin(settings, definition.modules, definition.main), failure: undefined, instance: undefined });
+  } catch (error) {
+    plugins.set(id, { compiled: undefined, failure: error, instance: undefined });
+  }
 }
 
 function run(jobs: readonly Job[]): void {
@@ -69,6 +75,7 @@ function run(jobs: readonly Job[]): void {
     try {
       const loaded = plugins.get(job.plugin);
       if (!loaded) throw new Error(`plug-in ${job.plugin} was never defined in this worker`);
+      if (!loaded.compiled) throw loaded.failure;
       loaded.instance ??= loaded.compiled.instantiate();
       const instance = loaded.instance;
       live.delete(loaded);
