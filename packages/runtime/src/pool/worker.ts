@@ -60,7 +60,11 @@ function define(definition: PluginDefinition): void {
     onHttpRequest: definition.auditHttp ? (record) => send({ type: 'http', plugin: id, record }) : undefined,
   };
   try {
-    plugins.set(id, { compiled: new CompiledPlugin(settings, definition.modules, definition.main), failure: undefined, instance: undefined });
+    plugins.set(id, {
+      compiled: new CompiledPlugin(settings, definition.modules, definition.main),
+      failure: undefined,
+      instance: undefined,
+    });
   } catch (error) {
     plugins.set(id, { compiled: undefined, failure: error, instance: undefined });
   }
