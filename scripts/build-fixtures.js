@@ -93,6 +93,8 @@ for (const dir of dirs) {
           'incremental',
           '--use',
           'abort=~lib/@tenon/pdk/assembly/index/abort',
+          '--use',
+          'JSON_CACHE_SIZE=128',
           '--transform',
           'json-as',
         ],

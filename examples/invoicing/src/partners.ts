@@ -13,6 +13,12 @@ export interface Partner {
   config?: Record<string, string>;
   /** Discount codes the host accepts from this partner. */
   allowedCodes: readonly string[];
+  /**
+   * `reuse`: one instance serves every invoice (its memory and vars persist between calls).
+   * `fresh`: a new instance per invoice (about 30 µs more), so nothing of one customer's invoice
+   * can linger for the next: the host's choice for a partner it trusts less.
+   */
+  instance: 'reuse' | 'fresh';
   /** HTTP hosts (globs) the plug-in may reach; none by default. */
   allowedHosts?: readonly string[];
   limits: {
@@ -42,16 +48,16 @@ export const PARTNERS: readonly Partner[] = [
       anniversary_bonus_cents: '1500',
     },
     allowedCodes: ['LOYALTY_GOLD', 'LOYALTY_SILVER', 'LOYALTY_ANNIVERSARY'],
-    // One instance serves every invoice. A call takes about 250,000 fuel, but every ~260 calls
-    // AssemblyScript's garbage collector sweeps what earlier calls left, which takes up to 6
-    // million, and its heap settles at about 38 pages: the limits cover both.
-    limits: { fuel: 10_000_000, timeoutMs: 50, maxPages: 64, maxOutputBytes: 16 * 1024 },
+    instance: 'reuse',
+    // A call takes 260,000 to 350,000 fuel and its heap stays in its first page.
+    limits: { fuel: 2_000_000, timeoutMs: 50, maxPages: 16, maxOutputBytes: 16 * 1024 },
   },
   {
     name: 'volume',
     language: 'C',
     wasmPath: plugin('volume'),
     allowedCodes: ['VOLUME_10', 'VOLUME_50'],
+    instance: 'reuse',
     limits: { fuel: 1_000_000, timeoutMs: 50, maxPages: 8, maxOutputBytes: 16 * 1024 },
   },
   {
@@ -59,6 +65,7 @@ export const PARTNERS: readonly Partner[] = [
     language: 'AssemblyScript',
     wasmPath: plugin('hostile'),
     allowedCodes: ['PROMO_1'],
+    instance: 'fresh',
     allowedHosts: ['api.hostile-partner.example'],
     limits: { fuel: 5_000_000, timeoutMs: 50, maxPages: 64, maxOutputBytes: 16 * 1024 },
   },
@@ -73,6 +80,7 @@ export function loadPartner(partner: Partner): Promise<Plugin> {
     timeoutMs: partner.limits.timeoutMs,
     memory: { maxPages: partner.limits.maxPages },
     limits: { maxOutputBytes: partner.limits.maxOutputBytes },
+    instance: partner.instance,
     logLevel: 'off',
   });
 }
