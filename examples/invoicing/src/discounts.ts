@@ -18,7 +18,7 @@ export interface DiscountAnswer {
 
 export interface DiscountContext {
   /** Codes this partner may use. */
-  allowedCodes: ReadonlySet<string>;
+  allowedCodes: readonly string[];
   /** Discounts already granted on this invoice by the partners that answered before. */
   alreadyDiscountedCents: number;
 }
@@ -90,13 +90,18 @@ export const DISCOUNTS_SCHEMA = {
   },
 };
 
+/** What the discounts of one answer add up to, in cents. */
+export function totalOf(discounts: readonly DiscountLine[]): number {
+  return discounts.reduce((sum, d) => sum + d.amount_cents, 0);
+}
+
 function checkDiscounts(invoice: Invoice, answer: DiscountAnswer, context: DiscountContext) {
   let sum = 0;
   for (const discount of answer.discounts) {
-    if (!context.allowedCodes.has(discount.code)) {
+    if (!context.allowedCodes.includes(discount.code)) {
       return {
         reason: 'CODE_NOT_ALLOWED',
-        detail: `code "${discount.code}" is not one this partner may use (${[...context.allowedCodes].join(', ')})`,
+        detail: `code "${discount.code}" is not one this partner may use (${context.allowedCodes.join(', ')})`,
       };
     }
     if (discount.line !== undefined) {

@@ -3,7 +3,7 @@
 // is marked with its run in the same transaction as its discounts, so none is applied twice.
 import type { Plugin } from '@tenon/runtime';
 import type { InvoicingDatabase } from './database.js';
-import { type DiscountAnswer, type DiscountLine, invoiceDiscounts } from './discounts.js';
+import { type DiscountAnswer, invoiceDiscounts, totalOf } from './discounts.js';
 import type { Invocation } from './extension-point.js';
 import { type Invoice, InvoiceReader } from './invoices.js';
 import { loadPartner, type Partner } from './partners.js';
@@ -50,7 +50,6 @@ export async function runDiscounts(db: InvoicingDatabase, options: RunOptions): 
   const plugins = new Map<Partner, Plugin>();
   try {
     for (const partner of options.partners) plugins.set(partner, await loadPartner(partner));
-    const allowedCodes = new Map(options.partners.map((p) => [p, new Set(p.allowedCodes)]));
     const apply = applier(db, runId, options.killInsideTransactionAt);
     const pending = new InvoiceReader(db, 'pending');
     const total = pending.count();
@@ -63,10 +62,10 @@ export async function runDiscounts(db: InvoicingDatabase, options: RunOptions): 
       let discounted = 0;
       for (const [partner, plugin] of plugins) {
         const invocation = invoiceDiscounts.invoke(plugin, prepared, {
-          allowedCodes: allowedCodes.get(partner) as Set<string>,
+          allowedCodes: partner.allowedCodes,
           alreadyDiscountedCents: discounted,
         });
-        if (invocation.verdict.ok) discounted += sumOf(invocation.verdict.value.discounts);
+        if (invocation.verdict.ok) discounted += totalOf(invocation.verdict.value.discounts);
         calls.push({ partner, invocation });
       }
       apply(invoice, calls, discounted);
@@ -79,10 +78,6 @@ export async function runDiscounts(db: InvoicingDatabase, options: RunOptions): 
   } finally {
     for (const plugin of plugins.values()) plugin.close();
   }
-}
-
-function sumOf(discounts: readonly DiscountLine[]): number {
-  return discounts.reduce((sum, d) => sum + d.amount_cents, 0);
 }
 
 function applier(db: InvoicingDatabase, runId: number, killAt: number | undefined) {

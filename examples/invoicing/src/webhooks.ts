@@ -3,7 +3,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import type { InvoicingDatabase } from './database.js';
-import { type DiscountLine, invoiceDiscounts } from './discounts.js';
+import { type DiscountLine, invoiceDiscounts, totalOf } from './discounts.js';
 import { InvoiceReader } from './invoices.js';
 import type { Partner } from './partners.js';
 
@@ -61,7 +61,6 @@ export async function runWebhooks(db: InvoicingDatabase, url: string, options: W
   const reader = new InvoiceReader(db, 'all');
   const total = Math.min(options.limit ?? Infinity, reader.count());
   const byPartner = new Map(options.partners.map((p) => [p.name, { callMicros: [] as number[], mismatches: 0, failures: 0 }]));
-  const allowedCodes = new Map(options.partners.map((p) => [p, new Set(p.allowedCodes)]));
   const every = options.progressEvery ?? 250;
   let bytesSent = 0;
   let done = 0;
@@ -91,14 +90,14 @@ export async function runWebhooks(db: InvoicingDatabase, url: string, options: W
         bytesSent += Buffer.byteLength(prepared.json);
       }
       const verdict = invoiceDiscounts.judge(invoice, answer, {
-        allowedCodes: allowedCodes.get(partner) as Set<string>,
+        allowedCodes: partner.allowedCodes,
         alreadyDiscountedCents: discounted,
       });
       if (!verdict.ok) {
         result.failures++;
         continue;
       }
-      discounted += verdict.value.discounts.reduce((sum, d) => sum + d.amount_cents, 0);
+      discounted += totalOf(verdict.value.discounts);
       if (!sameDiscounts(verdict.value.discounts, applied.all(invoice.id, partner.name) as DiscountLine[])) result.mismatches++;
     }
     done++;

@@ -19,7 +19,7 @@ describe('the hostile partner is contained, and the host goes on', () => {
 
   const ask = (n: number) => {
     const { verdict } = invoiceDiscounts.invoke(plugin, invoiceDiscounts.prepare(invoice(n)), {
-      allowedCodes: new Set(hostile.allowedCodes),
+      allowedCodes: hostile.allowedCodes,
       alreadyDiscountedCents: 0,
     });
     return verdict.ok ? verdict : { kind: verdict.kind, reason: verdict.reason, detail: verdict.detail };

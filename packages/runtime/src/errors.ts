@@ -49,9 +49,17 @@ export class TenonError extends Error {
     return this.constructor.name;
   }
 
-  /** The form an error travels in across a worker or the network. */
-  toJSON(): { code: TenonErrorCode; name: string; message: string } {
-    return { code: this.code, name: this.name, message: this.message };
+  /** The form an error travels in across a worker or the network: code, class, message and the subclass's own fields. */
+  toJSON(): { code: TenonErrorCode; name: string; message: string } & Record<string, unknown> {
+    const json: { code: TenonErrorCode; name: string; message: string } & Record<string, unknown> = {
+      code: this.code,
+      name: this.name,
+      message: this.message,
+    };
+    for (const [key, value] of Object.entries(this)) {
+      if (key !== 'isTenonError' && key !== 'code' && value !== undefined && typeof value !== 'function') json[key] = value;
+    }
+    return json;
   }
 }
 
@@ -244,17 +252,7 @@ export type SerializedError = { name: string; code: string; message: string; sta
 
 /** @internal */
 export function serializeError(error: unknown): SerializedError {
-  if (isTenonError(error)) {
-    const fields: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(error)) if (key !== 'cause' && typeof value !== 'function') fields[key] = value;
-    return {
-      ...fields,
-      name: error.name,
-      code: error.code,
-      message: error.message,
-      ...(error.stack !== undefined && { stack: error.stack }),
-    };
-  }
+  if (isTenonError(error)) return { ...error.toJSON(), ...(error.stack !== undefined && { stack: error.stack }) };
   const message = error instanceof Error ? error.message : String(error);
   return { name: 'Error', code: '', message, ...(error instanceof Error && error.stack !== undefined && { stack: error.stack }) };
 }
@@ -266,5 +264,5 @@ export function reviveError(data: SerializedError): Error {
   const error = Object.create(type.prototype) as TenonError;
   Object.defineProperty(error, 'message', { value: data.message, writable: true, configurable: true });
   const { name: _name, message: _message, ...fields } = data;
-  return Object.assign(error, fields);
+  return Object.assign(error, { isTenonError: true }, fields);
 }

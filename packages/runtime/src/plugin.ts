@@ -439,6 +439,13 @@ export class Plugin implements CallContextOwner {
     });
   }
 
+  /** An import (a host function, an HTTP request) that ran past the call's deadline, or gave up at it, times the call out. */
+  #raiseIfOverdue(): void {
+    if (!this.#meter?.overdue()) return;
+    this.#meter.timeout();
+    this.#raise(this.#meter.abort as TenonError);
+  }
+
   /** Record an error raised by the host side of an import, and unwind the plug-in with it. */
   #raise(error: TenonError): never {
     this.#abort ??= error;
@@ -465,11 +472,7 @@ export class Plugin implements CallContextOwner {
           return toWasmResults(fn.results, value);
         } catch (error) {
           if (error instanceof TenonError && error === this.#abort) throw error;
-          // a host function that ran past the deadline (or gave up at it) times the call out
-          if (this.#meter?.overdue()) {
-            this.#meter.timeout();
-            return this.#raise(this.#meter.abort as TenonError);
-          }
+          this.#raiseIfOverdue();
           const reason = error instanceof Error ? error.message : String(error);
           return this.#raise(new HostFunctionError(fn.name, `Host function "${label}" failed: ${reason}`, { cause: error }));
         }
@@ -524,27 +527,23 @@ export class Plugin implements CallContextOwner {
         if (line !== null) this.#log(LOG_LEVELS[level] ?? 'info', line);
       },
       http_request: (request, body) => {
-        const meter = this.#meter;
         try {
           const response = this.#http.request(
             kernel().readText(request),
             body === 0 ? undefined : (kernel().read(body) ?? undefined),
-            meter?.deadline ?? Number.POSITIVE_INFINITY,
-            () => {
-              meter?.timeout();
-              return meter?.abort as LimitError;
-            },
+            this.deadline,
           );
           kernel().exports.host_set_http_status(this.#http.status);
           return response.length === 0 ? 0 : kernel().write(response);
         } catch (error) {
-          if (error instanceof TenonError) return this.#raise(error);
-          throw error;
+          if (!(error instanceof TenonError)) throw error;
+          this.#raiseIfOverdue();
+          return this.#raise(error);
         }
       },
       http_headers: () => {
         const headers = this.#http.headers;
-        return headers === undefined ? 0 : kernel().write(Buffer.from(JSON.stringify(headers)));
+        return headers === undefined ? 0 : kernel().writeText(JSON.stringify(headers));
       },
     };
   }

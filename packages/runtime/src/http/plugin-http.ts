@@ -1,6 +1,6 @@
 // HTTP as one plug-in instance sees it: the allow-list, the response cap, the call's deadline, the
 // last response's status and headers, and the audit trail of every request it tried.
-import { CapabilityError, HttpError, LimitError, PluginError, type TenonError } from '../errors.js';
+import { CapabilityError, HttpError, LimitError, PluginError } from '../errors.js';
 import { hostMatcher } from './allowed-hosts.js';
 import { httpThread } from './client.js';
 
@@ -68,11 +68,13 @@ export class PluginHttp {
   }
 
   /**
-   * Performs the plug-in's request (the ABI's JSON text) with `body`, by `deadline`
-   * (performance.now() milliseconds), and returns the response body. Throws the TenonError that
-   * fails the call: CAPABILITY_DENIED, HTTP_RESPONSE_LIMIT, TIMEOUT or HTTP_FAILED.
+   * Performs the plug-in's request (the ABI's JSON text) with `body` (the caller's to hand over),
+   * by `deadline` (performance.now() milliseconds), and returns the response body. Throws the
+   * TenonError that fails the call: CAPABILITY_DENIED, HTTP_RESPONSE_LIMIT or HTTP_FAILED (a
+   * request cut at the deadline fails with HTTP_FAILED here; the plug-in, finding the call overdue,
+   * reports TIMEOUT).
    */
-  request(json: string | null, body: Uint8Array | undefined, deadline: number, timeout: () => TenonError): Uint8Array {
+  request(json: string | null, body: Uint8Array | undefined, deadline: number): Uint8Array {
     const request = parseRequest(json);
     const started = performance.now();
     const record: HttpRequestRecord = {
@@ -105,7 +107,7 @@ export class PluginHttp {
         method: request.method,
         url: request.url.href,
         headers: request.headers,
-        body: body?.slice(),
+        body,
         allowedHosts: this.#allowedHosts,
         maxResponseBytes: this.#maxResponseBytes,
         timeoutMs: Math.max(0, timeoutMs),
@@ -133,8 +135,7 @@ export class PluginHttp {
         );
       case 'timeout':
         finish('timeout');
-        if (performance.now() >= deadline) throw timeout();
-        throw new HttpError(`HTTP request to "${record.host}" took longer than ${DEFAULT_REQUEST_TIMEOUT_MS} ms`);
+        throw new HttpError(`HTTP request to "${record.host}" took longer than ${Math.round(timeoutMs)} ms`);
       case 'failed':
         finish('failed');
         throw new HttpError(`HTTP request to "${record.url}" failed: ${result.message}`);

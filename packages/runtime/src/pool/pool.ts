@@ -122,33 +122,39 @@ export class Pool {
    */
   call(source: CompiledPlugin | PluginSource, fn: string, input?: PluginInput, options: PoolCallOptions = {}): Promise<PluginOutput> {
     if (this.#closing) return Promise.reject(new StateError('CLOSED', `Cannot call "${fn}": the pool is closed`));
+    const entry = this.#pooled(source);
     return new Promise<PluginOutput>((resolve, reject) => {
-      const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : (input as Uint8Array | string | undefined);
-      const enqueue = (pooled: Pooled) => {
-        this.#queue.push({
-          id: ++this.#nextCall,
-          pooled,
-          fn,
-          input: bytes,
-          hostContext: options.hostContext,
-          attempts: 0,
-          resolve,
-          reject,
-        });
-        this.#schedule();
+      const call: PendingCall = {
+        id: ++this.#nextCall,
+        pooled: entry.value as Pooled,
+        fn,
+        input: input instanceof ArrayBuffer ? new Uint8Array(input) : (input as Uint8Array | string | undefined),
+        hostContext: options.hostContext,
+        attempts: 0,
+        resolve,
+        reject,
       };
-      const entry = this.#pooled(source);
       if (entry.value) {
-        enqueue(entry.value);
+        this.#enqueue(call);
         return;
       }
       // admitted now, queued once compiled: close() waits for it
       this.#admitting++;
-      entry.promise.then(enqueue, reject).finally(() => {
-        this.#admitting--;
-        this.#maybeDrained();
-      });
+      entry.promise
+        .then((pooled) => {
+          call.pooled = pooled;
+          this.#enqueue(call);
+        }, reject)
+        .finally(() => {
+          this.#admitting--;
+          this.#maybeDrained();
+        });
     });
+  }
+
+  #enqueue(call: PendingCall): void {
+    this.#queue.push(call);
+    this.#schedule();
   }
 
   /** Finish every call already made, then stop the workers. Later calls fail with CLOSED. */
@@ -195,12 +201,12 @@ export class Pool {
   }
 
   #pooled(source: CompiledPlugin | PluginSource): Definition {
+    const object = typeof source === 'object' ? source : undefined;
     // an object seen before is found by identity, without hashing its bytes again
-    const known = typeof source === 'object' ? this.#byObject.get(source) : undefined;
+    const known = object && this.#byObject.get(object);
     if (known) return known;
     const key = sourceKey(source);
     let entry = key === undefined ? undefined : this.#byKey.get(key);
-    if (entry && typeof source === 'object') this.#byObject.set(source, entry);
     if (!entry) {
       const created: Definition = { promise: this.#define(source), value: undefined };
       created.promise.then(
@@ -210,13 +216,13 @@ export class Pool {
         // a source that failed to compile is tried again on the next call
         () => {
           if (key !== undefined) this.#byKey.delete(key);
-          if (typeof source === 'object') this.#byObject.delete(source);
+          if (object) this.#byObject.delete(object);
         },
       );
       if (key !== undefined) this.#byKey.set(key, created);
-      if (typeof source === 'object') this.#byObject.set(source, created);
       entry = created;
     }
+    if (object) this.#byObject.set(object, entry);
     return entry;
   }
 

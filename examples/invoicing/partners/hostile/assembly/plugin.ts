@@ -3,32 +3,7 @@
 // The host must contain every one of these and carry on.
 import { HttpRequest, http, inputString, outputBytes } from "@tenon/pdk";
 import { inputJson, outputJson } from "@tenon/pdk/json";
-
-@json
-class Customer {
-  id: string = "";
-}
-
-@json
-class Invoice {
-  id: string = "";
-  customer: Customer = new Customer();
-  @alias("total_cents")
-  totalCents: i64 = 0;
-}
-
-@json
-class Discount {
-  code: string = "";
-  @alias("amount_cents")
-  amountCents: i64 = 0;
-  reason: string = "";
-}
-
-@json
-class Answer {
-  discounts: Discount[] = [];
-}
+import { Answer, Discount, Invoice } from "../../assembly/invoice-discounts";
 
 @json
 class BadDiscount {
@@ -43,12 +18,8 @@ class BadAnswer {
 }
 
 function answer(code: string, amountCents: i64, reason: string): i32 {
-  const d = new Discount();
-  d.code = code;
-  d.amountCents = amountCents;
-  d.reason = reason;
   const a = new Answer();
-  a.discounts.push(d);
+  a.discounts.push(Discount.of(code, amountCents, reason));
   outputJson(a);
   return 0;
 }

@@ -2,51 +2,11 @@
 // config for this partner, so the host can change them without a new build.
 import { config } from "@tenon/pdk";
 import { inputJson, outputJson } from "@tenon/pdk/json";
-
-@json
-class Customer {
-  id: string = "";
-  tier: string = "";
-  country: string = "";
-  @alias("customer_since")
-  customerSince: string = "";
-}
-
-@json
-class Invoice {
-  id: string = "";
-  @alias("issued_on")
-  issuedOn: string = "";
-  currency: string = "";
-  customer: Customer = new Customer();
-  @alias("total_cents")
-  totalCents: i64 = 0;
-}
-
-@json
-class Discount {
-  code: string = "";
-  @alias("amount_cents")
-  amountCents: i64 = 0;
-  reason: string = "";
-}
-
-@json
-class Answer {
-  discounts: Discount[] = [];
-}
+import { Answer, Discount, Invoice } from "../../assembly/invoice-discounts";
 
 function configInt(key: string, fallback: i64): i64 {
   const value = config.get(key);
   return value == null ? fallback : I64.parseInt(value);
-}
-
-function discount(code: string, amountCents: i64, reason: string): Discount {
-  const d = new Discount();
-  d.code = code;
-  d.amountCents = amountCents;
-  d.reason = reason;
-  return d;
 }
 
 /** Years between two ISO dates (YYYY-MM-DD), counting only whole years. */
@@ -65,14 +25,14 @@ export function discounts(): i32 {
     const amount = (invoice.totalCents * basisPoints) / 10000;
     if (amount > 0) {
       const code = tier == "gold" ? "LOYALTY_GOLD" : "LOYALTY_SILVER";
-      answer.discounts.push(discount(code, amount, tier + " customer: " + basisPoints.toString() + " basis points"));
+      answer.discounts.push(Discount.of(code, amount, tier + " customer: " + basisPoints.toString() + " basis points"));
     }
   }
   const years = wholeYears(invoice.customer.customerSince, invoice.issuedOn);
   const anniversaryYears = <i32>configInt("anniversary_years", 5);
   if (years >= anniversaryYears && years % anniversaryYears == 0 && invoice.totalCents >= minimum) {
     const bonus = configInt("anniversary_bonus_cents", 1000);
-    answer.discounts.push(discount("LOYALTY_ANNIVERSARY", bonus < invoice.totalCents ? bonus : invoice.totalCents, years.toString() + " years a customer"));
+    answer.discounts.push(Discount.of("LOYALTY_ANNIVERSARY", bonus < invoice.totalCents ? bonus : invoice.totalCents, years.toString() + " years a customer"));
   }
   outputJson(answer);
   return 0;
