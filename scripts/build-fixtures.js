@@ -1,9 +1,9 @@
-// Builds the test plug-ins: every packages/*/test/fixtures/*.wat with wabt, every *.c with clang's
-// wasm32 target against the PDK's tenon.h (files whose first line is `// wasi` against wasi-libc),
-// every *.ts with AssemblyScript and the PDK. Skips up-to-date outputs.
-import { execFileSync } from 'node:child_process';
+// Builds the test plug-ins: every packages/*/test/fixtures/*.wat with wabt, every *.c with the PDK's
+// tenon-cc (clang compiled to Wasm, so no system toolchain; files whose first line is `// wasi` link
+// wasi-libc), every *.ts with AssemblyScript and the PDK. Skips up-to-date outputs.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
+import { compilePlugins } from '@tenon/pdk/c/cc.js';
 import asc from 'assemblyscript/asc';
 import wabtInit from 'wabt';
 
@@ -28,12 +28,14 @@ const newer = (output, inputs) => {
 };
 
 const header = join(root, 'packages', 'pdk', 'c', 'tenon.h');
+const compiler = join(root, 'packages', 'pdk', 'c', 'cc.js');
 const pdkSources = ['index.ts', 'json.ts', 'assembly/index.ts', 'assembly/env.ts', 'assembly/json.ts'].map((f) =>
   join(root, 'packages', 'pdk', f),
 );
 const wabt = await wabtInit();
 let built = 0;
-let clangChecked = false;
+// the C sources compile together at the end: the toolchain's first run in a process is the slow one
+const cJobs = [];
 for (const dir of dirs) {
   const out = join(dir, 'build');
   mkdirSync(out, { recursive: true });
@@ -57,25 +59,8 @@ for (const dir of dirs) {
       built++;
     } else if (file.endsWith('.c')) {
       const target = join(out, `${basename(file, '.c')}.wasm`);
-      if (newer(target, [source, header])) continue;
-      if (!clangChecked) {
-        try {
-          execFileSync('clang', ['--version'], { stdio: 'ignore' });
-          execFileSync('wasm-ld', ['--version'], { stdio: 'ignore' });
-        } catch {
-          console.error('build-fixtures: the C test plug-ins need clang and lld: apt-get install clang lld wasi-libc');
-          process.exit(1);
-        }
-        clangChecked = true;
-      }
-      const wasi = readFileSync(source, 'utf8').startsWith('// wasi');
-      const flags = wasi
-        ? ['--target=wasm32-wasi', '--sysroot=/usr', '-mexec-model=reactor']
-        : ['--target=wasm32', '-nostdlib', '-Wl,--no-entry'];
-      execFileSync('clang', [...flags, '-O2', '-Wall', '-Werror', `-I${dirname(header)}`, '-Wl,--strip-debug', '-o', target, source], {
-        stdio: 'inherit',
-      });
-      built++;
+      if (newer(target, [source, header, compiler])) continue;
+      cJobs.push({ source, output: target, wasi: readFileSync(source, 'utf8').startsWith('// wasi'), werror: true });
     } else if (file.endsWith('.ts')) {
       const target = join(out, `${basename(file, '.ts')}.wasm`);
       if (newer(target, [source, ...pdkSources])) continue;
@@ -108,4 +93,11 @@ for (const dir of dirs) {
     }
   }
 }
+try {
+  await compilePlugins(cJobs);
+} catch (error) {
+  console.error(`build-fixtures: ${error.message}`);
+  process.exit(1);
+}
+built += cJobs.length;
 console.log(`build-fixtures: ${built} plug-in${built === 1 ? '' : 's'} built`);

@@ -50,17 +50,17 @@ async function scaffold(dir: string, lang: Lang, io: Io): Promise<number> {
           },
         }
       : {
+          // tenon-cc is the PDK's clang compiled to Wasm: the project builds on a machine with Node alone
           scripts: {
-            build:
-              'mkdir -p build && clang --target=wasm32 -nostdlib -O2 -Wall -Iinclude -Wl,--no-entry -Wl,--strip-debug -o build/plugin.wasm src/plugin.c',
+            build: 'tenon-cc -o build/plugin.wasm src/plugin.c',
             test: 'npm run build && tenon test build/plugin.wasm --cases cases.json',
           },
-          devDependencies: { '@tenon/cli': cli },
+          devDependencies: {
+            '@tenon/cli': cli,
+            '@tenon/pdk': await dependency(PDK_DIR),
+            '@yowasp/clang': await peerVersion('@yowasp/clang'),
+          },
         };
-  if (lang === 'c') {
-    await mkdir(join(dir, 'include'));
-    await cp(join(PDK_DIR, 'c', 'tenon.h'), join(dir, 'include', 'tenon.h'));
-  }
   const pkg = { name, version: '0.1.0', private: true, type: 'module', ...manifest };
   await writeFile(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   io.stdout.write(

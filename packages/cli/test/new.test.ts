@@ -5,26 +5,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { nodeOnlyPath } from '../../pdk/test/node-only-path.js';
 import { tenon } from './run-tenon.js';
 
 const run = promisify(execFile);
 
-/** Run a shell command the way a plug-in author types it, in `cwd`. */
-async function sh(cwd: string, command: string): Promise<string> {
+/** Run a shell command the way a plug-in author types it, in `cwd` (with `PATH`, when given). */
+async function sh(cwd: string, command: string, PATH = process.env.PATH): Promise<string> {
   const { stdout, stderr } = await run('sh', ['-c', command], {
     cwd,
-    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' },
+    env: { ...process.env, PATH, npm_config_audit: 'false', npm_config_fund: 'false' },
   });
   return stdout + stderr;
 }
 
 describe('tenon new', () => {
   let dir: string;
+  let nodeOnly: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tenon-new-'));
+    nodeOnly = nodeOnlyPath();
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
+    await rm(nodeOnly, { recursive: true, force: true });
   });
 
   // the issue's definition of done: scaffold, install, build and test on a clean directory
@@ -39,7 +43,8 @@ describe('tenon new', () => {
       await stat(join(project, '.gitignore'));
 
       await sh(project, 'npm install --prefer-offline');
-      await sh(project, 'npm run build');
+      // a C project builds with Node alone: no clang on the PATH
+      await sh(project, 'npm run build', lang === 'c' ? nodeOnly : process.env.PATH);
       const size = (await stat(join(project, 'build', 'plugin.wasm'))).size;
       assert.ok(size > 0 && size < 64 * 1024, `plugin.wasm is ${size} bytes`);
       const report = await sh(project, 'npx tenon test build/plugin.wasm --cases cases.json');

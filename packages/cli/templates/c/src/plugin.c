@@ -1,4 +1,4 @@
-// A Tenon plug-in in C, against include/tenon.h (the Extism ABI). Build: npm run build.
+// A Tenon plug-in in C, against @tenon/pdk's tenon.h (the Extism ABI). Build: npm run build.
 // Each function exported with TENON_EXPORT takes no arguments and returns 0 on success.
 #include "tenon.h"
 
