@@ -26,7 +26,7 @@ export interface Partner {
     fuel: number;
     /** Wall-clock limit per call, in milliseconds. */
     timeoutMs: number;
-    /** Pages of 64 KiB the plug-in's memory may grow by. */
+    /** Pages of 64 KiB each of the plug-in's memories may hold, initial pages included. */
     maxPages: number;
     /** Largest answer, in bytes. */
     maxOutputBytes: number;

@@ -32,7 +32,7 @@ export function callCommand(io: Io, exit: (status: number) => void): Command {
     .option('--stdin', 'read the input from standard input')
     .option('-c, --config <key=value>', 'a config value (repeatable)', keyValue, {})
     .option('--wasi', 'give the plug-in WASI preview 1 (sandboxed: no environment, no files but --allow-path)')
-    .option('--memory-max <pages>', 'pages of 64 KiB each memory may grow by', positiveInteger)
+    .option('--memory-max <pages>', 'pages of 64 KiB each memory may hold', positiveInteger)
     .addOption(new Option('--log-level <level>', 'lowest plug-in log level shown on stderr').choices(LOG_LEVELS).default('info'))
     .option('--loop <n>', 'call n times on one instance; print the last output and timings', positiveInteger, 1)
     .option('--timeout <ms>', 'wall-clock limit per call, in milliseconds', positiveInteger)

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CompiledPlugin } from './compiled.js';
-import { LimitError, LoadError, ManifestError, StateError, type TenonError } from './errors.js';
+import { type LimitCode, LimitError, LoadError, ManifestError, StateError, type TenonError } from './errors.js';
 import { instrument } from './limits/instrument.js';
 import { type Manifest, mainModuleIndex, parseManifest } from './manifest.js';
 import type { Plugin } from './plugin.js';
@@ -53,7 +53,8 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
 
 /** Explain why a module failed to rewrite or compile, in terms of the bytes the user gave. */
 function invalidModule(bytes: Uint8Array, index: number, error: unknown): TenonError {
-  if (error instanceof LimitError) return error; // a limit the module does not fit, not a defect
+  // a limit the module does not fit, not a defect: say which module
+  if (error instanceof LimitError) return new LimitError(error.code as LimitCode, `Cannot load wasm[${index}]: ${error.message}`, { cause: error });
   let reason: string;
   try {
     new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);

@@ -87,8 +87,8 @@ export class CompiledPlugin {
 
   /** @internal */
   takeKernel(): Kernel {
-    const maxPages = this.#settings.maxPages;
-    return this.#spareKernels.pop() ?? new Kernel(maxPages === undefined ? undefined : maxPages + 1);
+    // Extism memory is one of the plug-in's memories: the same cap (its first page is its own)
+    return this.#spareKernels.pop() ?? new Kernel(this.#settings.maxPages);
   }
 
   /** @internal */

@@ -22,7 +22,7 @@ export interface WasmSource {
 
 /** Memory limits. */
 export interface MemoryLimits {
-  /** Pages of 64 KiB each memory (the plug-in's own and its Extism memory) may grow by. */
+  /** Pages of 64 KiB each memory (the plug-in's own and its Extism memory) may hold, initial pages included. */
   maxPages?: number;
   /** Largest HTTP response body a plug-in may receive, in bytes (default 50 MiB). */
   maxHttpResponseBytes?: number;

@@ -89,7 +89,7 @@ export interface PluginSettings {
   readonly functions: readonly HostFunction[];
   readonly logger: Logger;
   readonly logLevelNumber: number;
-  /** Growth budget per memory in 64 KiB pages; undefined means unlimited. */
+  /** Cap per memory in 64 KiB pages, initial pages included; undefined means unlimited. */
   readonly maxPages: number | undefined;
   readonly maxVarBytes: number;
   readonly allowedHosts: readonly string[];

@@ -233,7 +233,7 @@ describe('table limits', () => {
     await assert.rejects(compilePlugin(fixture('hostile'), { functions: [boom], limits: { maxTableElements: 1 } }), {
       name: 'LimitError',
       code: 'MEMORY_LIMIT',
-      message: /^Table 0 starts with 2 elements, more than limits\.maxTableElements \(1\)$/,
+      message: /^Cannot load wasm\[0\]: Table 0 starts with 2 elements, more than limits\.maxTableElements \(1\)$/,
     });
   });
 });

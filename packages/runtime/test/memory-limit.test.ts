@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { createPlugin } from '../src/index.js';
 import { instrument } from '../src/limits/instrument.js';
 
 const capMemories = (bytes: Uint8Array, maxPages: number): Uint8Array => instrument(bytes, { meter: false, maxPages });
@@ -7,10 +8,31 @@ const capMemories = (bytes: Uint8Array, maxPages: number): Uint8Array => instrum
 import { fixture, load, u64 } from './fixtures.js';
 
 describe('memory limits', () => {
-  test('memory.grow inside the plug-in fails past maxPages of growth, and the plug-in carries on', async () => {
+  test('memory.grow inside the plug-in fails past maxPages, initial pages included, and the plug-in carries on', async () => {
     using plugin = await load('traps', { memory: { maxPages: 10 } });
     assert.equal(u64(plugin.call('grow', new Uint8Array([3])).bytes()), 10, '1 initial page + 9 in steps of 3');
-    assert.equal(u64(plugin.call('grow', new Uint8Array([1])).bytes()), 11);
+    assert.equal(u64(plugin.call('grow', new Uint8Array([1])).bytes()), 10, 'the 10 pages are the cap: not one more');
+  });
+
+  test('a plug-in capped at 16 pages never holds a 17th, whatever steps it grows in', async () => {
+    for (const step of [1, 2, 5, 16]) {
+      using plugin = await load('traps', { memory: { maxPages: 16 } });
+      const pages = u64(plugin.call('grow', new Uint8Array([step])).bytes());
+      assert.ok(pages <= 16, `grew to ${pages} pages in steps of ${step}`);
+      assert.equal(pages, 1 + Math.floor(15 / step) * step);
+    }
+  });
+
+  test('a module whose initial memory is larger than maxPages fails to load with MEMORY_LIMIT', async () => {
+    // (module (memory (export "memory") 3))
+    const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 3, 1, 0, 3, 7, 10, 1, 6, 109, 101, 109, 111, 114, 121, 2, 0]);
+    await assert.rejects(createPlugin(bytes, { memory: { maxPages: 2 } }), {
+      name: 'LimitError',
+      code: 'MEMORY_LIMIT',
+      message: /^Cannot load wasm\[0\]: Memory 0 starts at 3 pages, more than memory\.maxPages \(2\)$/,
+    });
+    using exact = await createPlugin(bytes, { memory: { maxPages: 3 } });
+    assert.equal(exact.stats.memoryPages, 3);
   });
 
   test('without maxPages a memory grows to the WebAssembly limit', async () => {
@@ -21,8 +43,8 @@ describe('memory limits', () => {
   test('Extism memory (alloc) is capped too: an alloc bomb gets 0 back, then the call ends normally', async () => {
     using plugin = await load('wild', { memory: { maxPages: 64 } });
     const blocks = u64(plugin.call('alloc_bomb').bytes());
-    assert.equal(blocks, 4, '1 + 64 pages hold four 1 MiB blocks with their headers, not five');
-    assert.ok(plugin.kernel.memory.buffer.byteLength <= 65 * 65536);
+    assert.equal(blocks, 3, '64 pages hold three 1 MiB blocks with their headers, not four');
+    assert.ok(plugin.kernel.memory.buffer.byteLength <= 64 * 65536);
   });
 
   test('an input larger than Extism memory may hold fails with MEMORY_LIMIT before the plug-in runs', async () => {
@@ -55,9 +77,9 @@ describe('memory limits', () => {
       'extism:host/env': { input_load_u8: () => 0, alloc: () => 0n, store_u64: () => {}, output_set: () => {} },
     });
     const memory = instance.exports.memory as WebAssembly.Memory;
-    assert.throws(() => memory.grow(6), RangeError);
-    memory.grow(5);
-    assert.equal(memory.buffer.byteLength, 6 * 65536);
+    assert.throws(() => memory.grow(5), RangeError);
+    memory.grow(4);
+    assert.equal(memory.buffer.byteLength, 5 * 65536, 'the 1 initial page counts toward the 5');
   });
 
   test('a module without a memory section keeps its imports and exports', () => {
@@ -81,6 +103,13 @@ describe('memory limits', () => {
       field: 'wasm[0].module',
       message: /need the module bytes/,
     });
+  });
+
+  test('a budget above a declared maximum keeps the maximum; below it, lowers it', () => {
+    // (module (memory 1 8))
+    const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 4, 1, 1, 1, 8]);
+    assert.deepEqual([...capMemories(bytes, 4).subarray(8)], [5, 4, 1, 1, 1, 4]);
+    assert.deepEqual([...capMemories(bytes, 1).subarray(8)], [5, 4, 1, 1, 1, 1]);
   });
 
   test('a truncated memory section is a LoadError, not a crash', () => {

@@ -7,7 +7,7 @@ import { type Imports, type Params, rewriteCode } from './meter-code.js';
 export const METER_MODULE = 'tenon';
 
 export interface InstrumentOptions {
-  /** Cap every memory the module defines to grow by at most this many 64 KiB pages. */
+  /** Cap every memory the module defines at this many 64 KiB pages, initial pages included. */
   maxPages?: number | undefined;
   /** Cap every table the module defines at this many elements. */
   maxTableElements?: number | undefined;
@@ -263,15 +263,19 @@ function appendImports(w: Writer, refuelType: number): Writer {
   return w;
 }
 
-function capMemories(r: Reader, growthPages: number): Writer {
+// memory.maxPages: a memory's maximum becomes the cap, counted from zero, so no memory ever
+// holds more than maxPages pages; one that starts above the cap cannot be loaded at all
+function capMemories(r: Reader, maxPages: number): Writer {
   const count = r.u32();
   const w = new Writer().u32(count);
   for (let i = 0; i < count; i++) {
     const { flags, min, max } = readLimits(r);
-    const cap = Math.max(min, Math.min(max ?? MAX_PAGES, min + growthPages, MAX_PAGES));
+    if (min > maxPages) {
+      throw new LimitError('MEMORY_LIMIT', `Memory ${i} starts at ${min} pages, more than memory.maxPages (${maxPages})`);
+    }
     w.byte(flags | 1)
       .u32(min)
-      .u32(cap);
+      .u32(Math.min(max ?? MAX_PAGES, maxPages));
   }
   return w;
 }
