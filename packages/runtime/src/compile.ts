@@ -54,7 +54,8 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
 /** Explain why a module failed to rewrite or compile, in terms of the bytes the user gave. */
 function invalidModule(bytes: Uint8Array, index: number, error: unknown): TenonError {
   // a limit the module does not fit, not a defect: say which module
-  if (error instanceof LimitError) return new LimitError(error.code as LimitCode, `Cannot load wasm[${index}]: ${error.message}`, { cause: error });
+  if (error instanceof LimitError)
+    return new LimitError(error.code as LimitCode, `Cannot load wasm[${index}]: ${error.message}`, { cause: error });
   let reason: string;
   try {
     new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);

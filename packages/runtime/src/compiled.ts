@@ -3,7 +3,7 @@ import { USER_NAMESPACE } from './host-functions.js';
 import { Kernel } from './kernel/kernel.js';
 import { METER_MODULE } from './limits/instrument.js';
 import type { Meter } from './limits/meter.js';
-import { linkOrder } from './link.js';
+import { type LinkPlan, linkOrder } from './link.js';
 import { Plugin } from './plugin.js';
 import type { PluginSettings } from './settings.js';
 import { classifyTrap } from './trap.js';
@@ -18,7 +18,7 @@ const SPARE_KERNELS = 8;
 export class CompiledPlugin {
   readonly #settings: PluginSettings;
   readonly #modules: readonly { readonly name: string; readonly module: WebAssembly.Module; readonly metered: boolean }[];
-  readonly #order: readonly number[];
+  readonly #plan: LinkPlan;
   readonly #main: number;
   readonly #functions: readonly string[];
 
@@ -34,7 +34,7 @@ export class CompiledPlugin {
       if (!provided.has(namespace)) provided.set(namespace, new Set());
       provided.get(namespace)?.add(fn.name);
     }
-    this.#order = linkOrder(modules, provided, settings.wasi);
+    this.#plan = linkOrder(modules, provided, settings.wasi);
     this.#functions = WebAssembly.Module.exports(this.mainModule)
       .filter((e) => e.kind === 'function')
       .map((e) => e.name);
@@ -101,12 +101,15 @@ export class CompiledPlugin {
   link(kernel: Kernel, hostImports: WebAssembly.Imports, wasi: WasiSandbox | undefined, meter: Meter | undefined): WebAssembly.Instance {
     const instances = new Map<string, WebAssembly.Instance>();
     let main: WebAssembly.Instance | undefined;
-    for (const index of this.#order) {
+    for (const index of this.#plan.order) {
       const { name, module } = this.#modules[index]!;
       const imports: WebAssembly.Imports = { ...hostImports, 'extism:host/env': kernel.env };
       if (wasi) imports.wasi_snapshot_preview1 = wasi.imports;
       if (meter) imports[METER_MODULE] = { fuel: meter.global, refuel: meter.refuel };
       for (const [other, instance] of instances) imports[other] = instance.exports;
+      for (const edge of this.#plan.forwarded) {
+        if (edge.importer === index) imports[edge.exporter] = forwarders(name, edge.exporter, edge.names, instances);
+      }
       let instance: WebAssembly.Instance;
       try {
         instance = new WebAssembly.Instance(module, imports);
@@ -118,6 +121,35 @@ export class CompiledPlugin {
     }
     return main!;
   }
+}
+
+/**
+ * Functions that call into a module instantiated later, closing a cycle of imports. A JavaScript
+ * function can stand in for any function import; the target is looked up on the first call.
+ */
+function forwarders(
+  importer: string,
+  exporter: string,
+  names: readonly string[],
+  instances: ReadonlyMap<string, WebAssembly.Instance>,
+): Record<string, (...args: unknown[]) => unknown> {
+  const functions: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const name of names) {
+    let target: ((...args: unknown[]) => unknown) | undefined;
+    functions[name] = (...args) => {
+      if (target === undefined) {
+        const instance = instances.get(exporter);
+        if (!instance) {
+          throw new LinkError(
+            `Cannot link the plug-in: module "${importer}" called "${exporter}" "${name}" while starting, before "${exporter}" was instantiated (they import each other)`,
+          );
+        }
+        target = instance.exports[name] as (...args: unknown[]) => unknown;
+      }
+      return target(...args);
+    };
+  }
+  return functions;
 }
 
 function linkFailure(error: unknown, moduleName: string): TenonError {

@@ -11,21 +11,44 @@ export interface LinkableModule {
 const EXTISM_ENV = 'extism:host/env';
 const WASI_MODULES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
 
+/** Function imports of one module from another that is instantiated after it (in a cycle). */
+export interface ForwardedImports {
+  /** The importing module's index. */
+  readonly importer: number;
+  /** The name of the module it imports from, instantiated later. */
+  readonly exporter: string;
+  /** The functions it imports from it. */
+  readonly names: readonly string[];
+}
+
+/** How to instantiate a manifest's modules: in `order`, with `forwarded` imports where modules import each other. */
+export interface LinkPlan {
+  readonly order: readonly number[];
+  readonly forwarded: readonly ForwardedImports[];
+}
+
 /**
  * The order to instantiate a manifest's modules in (dependencies first), checked once at compile
- * time. Fails with a LinkError listing every import nothing provides, and a hint for each kind.
+ * time. Modules may import each other in a cycle: a function import can be forwarded to a module
+ * instantiated later, so a cycle is closed on such an edge; memories, tables and globals must exist
+ * when their importer is instantiated. Fails with a LinkError listing every import nothing provides,
+ * and a hint for each kind, or naming a cycle that no function import can close.
  */
-export function linkOrder(modules: readonly LinkableModule[], provided: ReadonlyMap<string, ReadonlySet<string>>, wasi: boolean): number[] {
+export function linkOrder(modules: readonly LinkableModule[], provided: ReadonlyMap<string, ReadonlySet<string>>, wasi: boolean): LinkPlan {
   const byName = new Map(modules.map((m, i) => [m.name, i]));
   const unresolved: (UnresolvedImport & { importer: string })[] = [];
-  const dependencies = modules.map(() => new Set<number>());
+  // per module: each module it imports from, and the functions it imports from it (undefined once
+  // anything but a function is imported: such an edge cannot be forwarded)
+  const dependencies = modules.map(() => new Map<number, string[] | undefined>());
   modules.forEach((m, i) => {
     for (const imp of WebAssembly.Module.imports(m.module)) {
       const dependency = byName.get(imp.module);
       if (dependency !== undefined && dependency !== i) {
         const exported = WebAssembly.Module.exports(modules[dependency]!.module).some((e) => e.name === imp.name);
         if (exported) {
-          dependencies[i]!.add(dependency);
+          const edges = dependencies[i]!;
+          const functions = edges.has(dependency) ? edges.get(dependency) : [];
+          edges.set(dependency, functions && imp.kind === 'function' ? [...functions, imp.name] : undefined);
           continue;
         }
       }
@@ -51,20 +74,44 @@ export function linkOrder(modules: readonly LinkableModule[], provided: Readonly
     );
   }
 
+  // Dependencies first; when every module left waits on another (a cycle), the first one whose
+  // waits are all on functions goes next, and those imports are forwarded.
   const order: number[] = [];
-  const state = modules.map(() => 0); // 0 new, 1 visiting, 2 done
-  const visit = (i: number, path: string[]): void => {
-    if (state[i] === 2) return;
-    if (state[i] === 1) {
-      throw new LinkError(`Cannot link the plug-in: modules import each other in a cycle (${[...path, modules[i]!.name].join(' -> ')})`);
+  const forwarded: ForwardedImports[] = [];
+  const done = new Set<number>();
+  const waits = (i: number) => [...dependencies[i]!].filter(([d]) => !done.has(d));
+  while (order.length < modules.length) {
+    const left = modules.map((_, i) => i).filter((i) => !done.has(i));
+    let next = left.find((i) => waits(i).length === 0);
+    if (next === undefined) {
+      next = left.find((i) => waits(i).every(([, functions]) => functions !== undefined));
+      if (next === undefined) throw new LinkError(`Cannot link the plug-in: ${hardCycle(left, modules, dependencies)}`);
+      for (const [d, functions] of waits(next)) forwarded.push({ importer: next, exporter: modules[d]!.name, names: functions! });
     }
-    state[i] = 1;
-    for (const d of dependencies[i]!) visit(d, [...path, modules[i]!.name]);
-    state[i] = 2;
-    order.push(i);
-  };
-  for (let i = 0; i < modules.length; i++) visit(i, []);
-  return order;
+    order.push(next);
+    done.add(next);
+  }
+  return { order, forwarded };
+}
+
+/** A cycle among `left` through imports that are not all functions, named module by module. */
+function hardCycle(
+  left: readonly number[],
+  modules: readonly LinkableModule[],
+  dependencies: readonly Map<number, string[] | undefined>[],
+): string {
+  // every module left has a non-function import from another module left: follow them until one repeats
+  const path: number[] = [left[0]!];
+  for (;;) {
+    const last = path[path.length - 1]!;
+    const [next] = [...dependencies[last]!].find(([d, functions]) => functions === undefined && left.includes(d))!;
+    const seen = path.indexOf(next);
+    if (seen >= 0) {
+      const cycle = [...path.slice(seen), next].map((i) => `"${modules[i]!.name}"`).join(' -> ');
+      return `modules import memories, tables or globals from each other in a cycle (${cycle}); only function imports may close a cycle`;
+    }
+    path.push(next);
+  }
 }
 
 /** What AssemblyScript's runtime imports from `env` unless told otherwise, and what to do about it. */

@@ -69,6 +69,68 @@ describe('linking', () => {
     assert.equal(u64(plugin.call('twenty_one_doubled').bytes()), 42);
   });
 
+  // ring_main -> ring1 -> ... -> ring_close -> main: each module appends its digit (main 1, mid1 2, mid2 3, close 9)
+  const rings: [string, string[], number][] = [
+    ['two', ['ring_close'], 1919],
+    ['three', ['ring_mid1', 'ring_close'], 129129],
+    ['four', ['ring_mid1', 'ring_mid2', 'ring_close'], 12391239],
+  ];
+  for (const [count, others, digits] of rings) {
+    test(`${count} modules that import each other in a cycle link, and calls go round it`, async () => {
+      const ring = others.map((file, i) => ({ data: fixture(file), name: `ring${i + 1}` }));
+      // listed in an order that instantiates ring_close (which reads a global of main) before main if it could
+      using plugin = await createPlugin({ wasm: [...ring.reverse(), { data: fixture('ring_main'), name: 'main' }] });
+      const laps = String(digits).length;
+      assert.equal(u64(plugin.call('run', new Uint8Array([laps])).bytes()), digits);
+      assert.equal(u64(plugin.call('run', new Uint8Array([0])).bytes()), 0);
+    });
+  }
+
+  test('a ring of modules links with metering too, and its calls are charged', async () => {
+    using plugin = await createPlugin(
+      {
+        wasm: [
+          { data: fixture('ring_close'), name: 'ring1' },
+          { data: fixture('ring_main'), name: 'main' },
+        ],
+      },
+      { fuel: 1_000_000 },
+    );
+    assert.equal(u64(plugin.call('run', new Uint8Array([4])).bytes()), 1919);
+    assert.ok(plugin.stats.fuel! > 0);
+  });
+
+  test('modules that import globals from each other in a cycle fail with LINK_FAILED naming it', async () => {
+    await assert.rejects(
+      compilePlugin({
+        wasm: [
+          { data: fixture('cycle_global_b'), name: 'b' },
+          { data: fixture('cycle_global_a'), name: 'main' },
+        ],
+      }),
+      {
+        name: 'LinkError',
+        code: 'LINK_FAILED',
+        message:
+          /^Cannot link the plug-in: modules import memories, tables or globals from each other in a cycle \("b" -> "main" -> "b"\); only function imports may close a cycle$/,
+      },
+    );
+  });
+
+  test('a start function that calls into its cycle before the other module exists fails with LINK_FAILED', async () => {
+    const compiled = await compilePlugin({
+      wasm: [
+        { data: fixture('cycle_start'), name: 'ring1' },
+        { data: fixture('ring_main'), name: 'main' },
+      ],
+    });
+    assert.throws(() => compiled.instantiate(), {
+      name: 'LinkError',
+      code: 'LINK_FAILED',
+      message: /module "ring1" called "main" "step" while starting, before "main" was instantiated/,
+    });
+  });
+
   test('an import naming a module that lacks the export is unresolved', async () => {
     await assert.rejects(compilePlugin({ wasm: [{ data: fixture('globals'), name: 'math' }, { data: fixture('math_app') }] }), {
       code: 'LINK_FAILED',
