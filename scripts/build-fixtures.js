@@ -1,6 +1,6 @@
 // Builds the test plug-ins: every packages/*/test/fixtures/*.wat with wabt, every *.c with the PDK's
 // tenon-cc (clang compiled to Wasm, so no system toolchain; files whose first line is `// wasi` link
-// wasi-libc), every *.ts with AssemblyScript and the PDK. Skips up-to-date outputs.
+// wasi-libc as reactors, `// wasi command` as commands), every *.ts with AssemblyScript and the PDK. Skips up-to-date outputs.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { compilePlugins } from '@tenon/pdk/c/cc.js';
@@ -60,7 +60,8 @@ for (const dir of dirs) {
     } else if (file.endsWith('.c')) {
       const target = join(out, `${basename(file, '.c')}.wasm`);
       if (newer(target, [source, header, compiler])) continue;
-      cJobs.push({ source, output: target, wasi: readFileSync(source, 'utf8').startsWith('// wasi'), werror: true });
+      const first = readFileSync(source, 'utf8').split('\n', 1)[0];
+      cJobs.push({ source, output: target, wasi: first.startsWith('// wasi'), command: first === '// wasi command', werror: true });
     } else if (file.endsWith('.ts')) {
       const target = join(out, `${basename(file, '.ts')}.wasm`);
       if (newer(target, [source, ...pdkSources])) continue;

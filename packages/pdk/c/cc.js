@@ -4,10 +4,11 @@
 // system clang, lld or wasi-libc. One place holds the flags; the test fixtures, the examples and
 // `tenon new --lang c` projects all build through it.
 //
-//   tenon-cc [--wasi] [-Werror] [-I dir]... -o out.wasm source.c
+//   tenon-cc [--wasi | --wasi-command] [-Werror] [-I dir]... -o out.wasm source.c
 //
 // Without --wasi a plug-in is freestanding (no libc, only the Extism ABI); with --wasi it links
-// wasi-libc and is built as a WASI reactor, whose _initialize the host runs before any call.
+// wasi-libc and is built as a WASI reactor, whose _initialize the host runs before any call; with
+// --wasi-command, as a WASI command (a `main`, run by `_start`; each export runs the constructors).
 import { realpathSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -21,6 +22,7 @@ export const PDK_INCLUDE = dirname(fileURLToPath(import.meta.url));
  * @property {string} source the .c file
  * @property {string} output the .wasm file to write (its directory is created)
  * @property {boolean} [wasi] link wasi-libc and build a WASI reactor (default: freestanding)
+ * @property {boolean} [command] with `wasi`, build a WASI command instead of a reactor
  * @property {boolean} [werror] turn warnings into errors
  * @property {string[]} [include] more include directories, searched before tenon.h's
  */
@@ -46,7 +48,9 @@ export async function compilePlugins(jobs) {
     tree.src[name] = await readFile(job.source);
     const flags = includes.map((_, i) => `-Iinclude${i}`);
     for (const [i, dir] of includes.entries()) tree[`include${i}`] = await headers(dir);
-    const target = job.wasi ? ['--target=wasm32-wasip1', '-mexec-model=reactor'] : ['--target=wasm32', '-nostdlib', '-Wl,--no-entry'];
+    const target = job.wasi
+      ? ['--target=wasm32-wasip1', `-mexec-model=${job.command ? 'command' : 'reactor'}`]
+      : ['--target=wasm32', '-nostdlib', '-Wl,--no-entry'];
     const args = ['clang', ...target, '-O2', '-Wall', ...(job.werror ? ['-Werror'] : []), ...flags];
     let files;
     try {
@@ -78,10 +82,11 @@ async function headers(dir) {
 
 /** The command line: flags as in the header comment; exits 1 on a compile error, 2 on misuse. */
 async function main(argv) {
-  const job = { source: '', output: '', wasi: false, werror: false, include: [] };
+  const job = { source: '', output: '', wasi: false, command: false, werror: false, include: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--wasi') job.wasi = true;
+    else if (arg === '--wasi-command') job.wasi = job.command = true;
     else if (arg === '-Werror') job.werror = true;
     else if (arg === '-o' && i + 1 < argv.length) job.output = argv[++i];
     else if (arg === '-I' && i + 1 < argv.length) job.include.push(argv[++i]);
@@ -99,7 +104,7 @@ async function main(argv) {
 }
 
 function usage(problem) {
-  process.stderr.write(`tenon-cc: ${problem}\nusage: tenon-cc [--wasi] [-Werror] [-I dir]... -o out.wasm source.c\n`);
+  process.stderr.write(`tenon-cc: ${problem}\nusage: tenon-cc [--wasi | --wasi-command] [-Werror] [-I dir]... -o out.wasm source.c\n`);
   process.exitCode = 2;
 }
 

@@ -19,6 +19,8 @@ export class CompiledPlugin {
   readonly #settings: PluginSettings;
   readonly #modules: readonly { readonly name: string; readonly module: WebAssembly.Module; readonly metered: boolean }[];
   readonly #plan: LinkPlan;
+  /** Where each module's memory comes from, for its WASI calls: an export's name, or the import's module and name. */
+  readonly #memories: readonly (readonly [string] | readonly [string, string] | undefined)[];
   readonly #main: number;
   readonly #functions: readonly string[];
 
@@ -35,6 +37,12 @@ export class CompiledPlugin {
       provided.get(namespace)?.add(fn.name);
     }
     this.#plan = linkOrder(modules, provided, settings.wasi);
+    this.#memories = modules.map(({ module }) => {
+      const exported = WebAssembly.Module.exports(module).find((e) => e.kind === 'memory');
+      if (exported) return [exported.name] as const;
+      const imported = WebAssembly.Module.imports(module).find((i) => i.kind === 'memory');
+      return imported && ([imported.module, imported.name] as const);
+    });
     this.#functions = WebAssembly.Module.exports(this.mainModule)
       .filter((e) => e.kind === 'function')
       .map((e) => e.name);
@@ -104,7 +112,9 @@ export class CompiledPlugin {
     for (const index of this.#plan.order) {
       const { name, module } = this.#modules[index]!;
       const imports: WebAssembly.Imports = { ...hostImports, 'extism:host/env': kernel.env };
-      if (wasi) imports.wasi_snapshot_preview1 = wasi.imports;
+      // one WASI context for every module of the plug-in; a side module's calls use its own memory
+      const side = { memory: undefined as WebAssembly.Memory | undefined };
+      if (wasi) imports.wasi_snapshot_preview1 = index === this.#main ? wasi.imports : wasi.importsFor(side);
       if (meter) imports[METER_MODULE] = { fuel: meter.global, refuel: meter.refuel };
       for (const [other, instance] of instances) imports[other] = instance.exports;
       for (const edge of this.#plan.forwarded) {
@@ -117,7 +127,14 @@ export class CompiledPlugin {
         throw linkFailure(error, name);
       }
       instances.set(name, instance);
-      if (index === this.#main) main = instance;
+      const memory = this.#memories[index];
+      side.memory = (memory?.length === 1 ? instance.exports[memory[0]] : memory && imports[memory[0]]?.[memory[1]]) as
+        | WebAssembly.Memory
+        | undefined;
+      if (index === this.#main) {
+        main = instance;
+        wasi?.bind(side.memory);
+      }
     }
     return main!;
   }

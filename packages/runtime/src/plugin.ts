@@ -322,9 +322,8 @@ export class Plugin implements CallContextOwner {
     } catch (error) {
       throw this.#meter?.abort ?? error;
     }
+    // (link() pointed WASI at each module's memory)
     const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
-    // WASI works on the memory a module exports; one without memory cannot use WASI calls that need it
-    if (wasi && memory) wasi.bind(memory);
     return { exports: instance.exports, memory, functions: new Map(), initialized: false };
   }
 

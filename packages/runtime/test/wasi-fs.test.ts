@@ -13,6 +13,7 @@ const EMFILE = 33;
 const EPERM = 63;
 const EROFS = 69;
 const ENOTCAPABLE = 76;
+const ENOENT = 44;
 
 /**
  * A temporary host tree:
@@ -112,7 +113,8 @@ describe('WASI file system', () => {
 
   test('absolute paths are refused: outside every preopen, and given straight to path_open', async () => {
     using plugin = await load('files', options);
-    assert.equal(run(plugin, 'read_file', '/etc/passwd'), `open: errno=${ENOTCAPABLE}`);
+    // under no preopen: wasi-libc refuses it itself (the wasi-libc of clang 21 says ENOENT)
+    assert.equal(run(plugin, 'read_file', '/etc/passwd'), `open: errno=${ENOENT}`);
     assert.equal(run(plugin, 'raw_open', '/data\n/etc/passwd'), `path_open: errno=${ENOTCAPABLE}`);
     assert.equal(run(plugin, 'raw_open', `/data\n${join(tree.root, 'secret.txt')}`), `path_open: errno=${ENOTCAPABLE}`);
   });

@@ -128,9 +128,30 @@ export class WasiSandbox {
   }
 
   /** Point WASI at the plug-in's memory; called once the main module is instantiated. */
-  bind(memory: WebAssembly.Memory): void {
+  bind(memory: WebAssembly.Memory | undefined): void {
     this.#memory = memory;
-    this.#wasi.inst = { exports: { memory } };
+    this.#wasi.inst = { exports: { memory: memory! } };
+  }
+
+  /**
+   * The WASI imports of a side module: the same context (descriptors, preopens, stdio) as the main
+   * module's `imports`, but each call works on the side module's own memory, `module.memory`, set
+   * once it is instantiated; the main module's memory is bound again when the call returns.
+   */
+  importsFor(module: { memory: WebAssembly.Memory | undefined }): Record<string, (...args: never[]) => unknown> {
+    const imports: Record<string, (...args: never[]) => unknown> = {};
+    for (const [name, fn] of Object.entries(this.imports)) {
+      imports[name] = (...args: never[]) => {
+        const main = this.#memory;
+        this.bind(module.memory);
+        try {
+          return fn(...args);
+        } finally {
+          this.bind(main);
+        }
+      };
+    }
+    return imports;
   }
 
   /** The instance is gone: close what it left open (host files hold host descriptors). Idempotent. */
