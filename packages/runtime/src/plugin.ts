@@ -200,8 +200,11 @@ export class Plugin implements CallContextOwner {
         const exit = wasiExitCode(error);
         if (exit === undefined || this.#abort || this.#meter?.abort) throw error;
         this.#live = undefined; // a WASI command exited: it is one-shot
-        if (exit !== 0) throw new PluginError(`Plug-in function "${name}" exited with code ${exit}`, exit, undefined, 'PLUGIN_EXIT');
-        rc = 0;
+        // an error set before a non-zero exit (a Go main's os.Exit(1)) is the call's error: #finish reports it
+        if (exit !== 0 && this.#kernel.exports.host_error() === 0) {
+          throw new PluginError(`Plug-in function "${name}" exited with code ${exit}`, exit, undefined, 'PLUGIN_EXIT');
+        }
+        rc = exit;
       }
       if (name === '_start') this.#live = undefined;
       return this.#finish(this.#kernel, name, rc);
