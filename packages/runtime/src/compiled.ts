@@ -34,7 +34,7 @@ export class CompiledPlugin {
       if (!provided.has(namespace)) provided.set(namespace, new Set());
       provided.get(namespace)?.add(fn.name);
     }
-    this.#order = linkOrder(modules, provided, settings.wasi);
+    this.#order = linkOrder(modules, provided, settings.wasi, main);
     this.#functions = WebAssembly.Module.exports(this.mainModule)
       .filter((e) => e.kind === 'function')
       .map((e) => e.name);

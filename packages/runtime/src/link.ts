@@ -15,7 +15,12 @@ const WASI_MODULES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
  * The order to instantiate a manifest's modules in (dependencies first), checked once at compile
  * time. Fails with a LinkError listing every import nothing provides, and a hint for each kind.
  */
-export function linkOrder(modules: readonly LinkableModule[], provided: ReadonlyMap<string, ReadonlySet<string>>, wasi: boolean): number[] {
+export function linkOrder(
+  modules: readonly LinkableModule[],
+  provided: ReadonlyMap<string, ReadonlySet<string>>,
+  wasi: boolean,
+  main = modules.length - 1,
+): number[] {
   const byName = new Map(modules.map((m, i) => [m.name, i]));
   const unresolved: (UnresolvedImport & { importer: string })[] = [];
   const dependencies = modules.map(() => new Set<number>());
@@ -47,7 +52,12 @@ export function linkOrder(modules: readonly LinkableModule[], provided: Readonly
     );
     throw new LinkError(
       `Cannot link the plug-in: ${unresolved.length} import${unresolved.length === 1 ? '' : 's'} not provided\n${lines.join('\n')}`,
-      unresolved.map(({ module, name, kind }) => ({ module, name, kind })),
+      unresolved.map(({ module, name, kind, importer }) => ({
+        module,
+        name,
+        kind,
+        path: importPath(modules, dependencies, main, importer),
+      })),
     );
   }
 
@@ -65,6 +75,26 @@ export function linkOrder(modules: readonly LinkableModule[], provided: Readonly
   };
   for (let i = 0; i < modules.length; i++) visit(i, []);
   return order;
+}
+
+/** The module names from `main` to `importer` along resolved imports (breadth first: the shortest chain). */
+function importPath(modules: readonly LinkableModule[], dependencies: readonly Set<number>[], main: number, importer: string): string[] {
+  const previous = new Map<number, number>([[main, -1]]);
+  const queue = [main];
+  for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+    if (modules[i]!.name === importer) {
+      const path: string[] = [];
+      for (let at = i; at !== -1; at = previous.get(at)!) path.unshift(modules[at]!.name);
+      return path;
+    }
+    for (const d of dependencies[i]!) {
+      if (!previous.has(d)) {
+        previous.set(d, i);
+        queue.push(d);
+      }
+    }
+  }
+  return [importer];
 }
 
 /** What AssemblyScript's runtime imports from `env` unless told otherwise, and what to do about it. */
