@@ -192,7 +192,8 @@ export class Plugin {
       const bytes = await this.#runner.call(name, typeof input === 'number' ? String(input) : input, hostContext);
       return bytes.length === 0 ? null : new PluginOutput(bytes);
     } catch (error) {
-      throw this.#passThrough(error) ?? extismError(error, 'call');
+      const own = this.#passThrough(error);
+      throw own === undefined ? extismError(error, 'call') : extismError(own, 'host');
     } finally {
       this.#active = false;
       this.#thrown.error = undefined;
@@ -377,17 +378,20 @@ function hostFunctions(functions: HostFunctions, thrown: Thrown): HostFunction[]
   );
 }
 
+/** Where an error arose: loading, instantiating, calling, or in a host function (thrown through the call as it was). */
+type Phase = 'load' | 'instantiate' | 'call' | 'host';
+
 /**
  * The TenonError with the message @extism/extism gives for the same failure (code, class and
  * fields stay; Tenon's own message moves to `tenonMessage`). Other errors pass unchanged.
  */
-function extismError(error: unknown, phase: 'load' | 'instantiate' | 'call', useWasi = true): unknown {
+function extismError(error: unknown, phase: Phase, useWasi = true): unknown {
   if (!isTenonError(error) || Object.hasOwn(error, 'tenonMessage')) return error;
   const message = extismMessage(error, phase, useWasi);
   return message === undefined ? error : withMessage(error, message);
 }
 
-function extismMessage(error: TenonError, phase: 'load' | 'instantiate' | 'call', useWasi: boolean): string | undefined {
+function extismMessage(error: TenonError, phase: Phase, useWasi: boolean): string | undefined {
   const fields = error as TenonError & Record<string, unknown>;
   switch (error.code) {
     case 'TIMEOUT':
@@ -398,14 +402,21 @@ function extismMessage(error: TenonError, phase: 'load' | 'instantiate' | 'call'
       return error.message.includes('has no exported function')
         ? `Plugin error: function "${String(fields.functionName)}" does not exist`
         : `Plugin error: ${error.message}`;
-    case 'HASH_MISMATCH':
-      return `Plugin error: hash mismatch: ${error.message}`;
+    case 'HASH_MISMATCH': {
+      const hashes = /expected "([0-9a-f]+)", got "([0-9a-f]+)"/.exec(error.message);
+      return hashes
+        ? `Plugin error: hash mismatch. Expected: ${hashes[1]}. Actual: ${hashes[2]}`
+        : `Plugin error: hash mismatch: ${error.message}`;
+    }
     case 'MANIFEST_INVALID':
       // a hash that is not a sha256 cannot match: @extism/extism reports it as a mismatch
       return /^wasm\[\d+\]\.hash$/.test(String(fields.field)) ? `Plugin error: hash mismatch: ${error.message}` : undefined;
     case 'VAR_LIMIT': {
       const sizes = /vars would take (\d+) bytes, above memory\.maxVarBytes (\d+)/.exec(error.message);
-      return sizes ? `var memory limit exceeded: ${sizes[1]} bytes requested, ${sizes[2]} allowed` : undefined;
+      if (!sizes) return undefined;
+      // a plug-in's var_set fails as an error it set; a host function's setVariable throws
+      const prefix = phase === 'host' ? '' : 'Plugin-originated error: ';
+      return `${prefix}var memory limit exceeded: ${sizes[1]} bytes requested, ${sizes[2]} allowed`;
     }
     case 'CAPABILITY_DENIED': {
       const host = /HTTP requests to "([^"]*)"/.exec(error.message)?.[1];
