@@ -7,7 +7,8 @@
  */
 import { compilePlugin, type PluginSource } from './compile.js';
 import type { CompiledPlugin } from './compiled.js';
-import { HostFunctionError, isTenonError, LinkError, ManifestError, StateError, type TenonError } from './errors.js';
+import { HostFunctionError, ManifestError, StateError } from './errors.js';
+import { extismError, withMessage } from './extism-errors.js';
 import type { HostFunction, CallContext as TenonCallContext } from './host-functions.js';
 import { METER_MODULE } from './limits/instrument.js';
 import type { Logger, LogLevel } from './log.js';
@@ -244,7 +245,7 @@ export async function createPlugin(manifest: ManifestLike | PromiseLike<Manifest
   const thrown: Thrown = { error: undefined };
   let compiled: CompiledPlugin;
   try {
-    compiled = await compilePlugin(jsSdkManifest(source, useWasi) as PluginSource, tenonOptions(options, thrown));
+    compiled = await compilePlugin(jsSdkManifest(source, options) as PluginSource, tenonOptions(options, thrown));
   } catch (error) {
     throw extismError(error, 'load', useWasi);
   }
@@ -318,15 +319,16 @@ function tenonOptions(options: ExtismPluginOptions, thrown: Thrown): PluginOptio
 
 /**
  * The manifest with the JS SDK's meaning of `allowedPaths` (guest -> host) turned into Tenon's
- * (host -> guest); like @extism/extism, paths are ignored without WASI.
+ * (host -> guest), paths dropped without WASI, and `config` and `memory` dropped when the options
+ * give their own (@extism/extism takes one or the other; Tenon merges them).
  */
-function jsSdkManifest(source: unknown, useWasi: boolean): unknown {
-  if (typeof source === 'string' && source.trimStart().startsWith('{')) return jsSdkManifest(JSON.parse(source), useWasi);
+function jsSdkManifest(source: unknown, options: ExtismPluginOptions): unknown {
+  if (typeof source === 'string' && source.trimStart().startsWith('{')) return jsSdkManifest(JSON.parse(source), options);
   if (typeof source !== 'object' || source === null || source instanceof Uint8Array || source instanceof ArrayBuffer) return source;
   if (source instanceof WebAssembly.Module || source instanceof URL) return source;
-  const record = source as Record<string, unknown>;
+  const { allowedPaths, allowed_paths, config, memory, ...rest } = source as Record<string, unknown>;
   // @extism/extism refuses a hash it cannot check before it looks at the hash itself
-  const wasm = Array.isArray(record.wasm) ? (record.wasm as Record<string, unknown>[]) : [];
+  const wasm = Array.isArray(rest.wasm) ? (rest.wasm as Record<string, unknown>[]) : [];
   const unhashable = wasm.findIndex((item) => item?.module instanceof WebAssembly.Module && item.hash !== undefined);
   if (unhashable !== -1) {
     throw withMessage(
@@ -334,11 +336,13 @@ function jsSdkManifest(source: unknown, useWasi: boolean): unknown {
       'Item specified a hash but WebAssembly.Module source data is unavailable for hashing',
     );
   }
-  const key = 'allowedPaths' in record ? 'allowedPaths' : 'allowed_paths' in record ? 'allowed_paths' : undefined;
-  if (key === undefined) return source;
-  const { [key]: paths, ...rest } = record;
-  if (!useWasi || paths === undefined || paths === null) return rest;
-  return { ...rest, allowedPaths: hostToGuest(paths as Record<string, string>) };
+  const paths = (allowedPaths ?? allowed_paths) as Record<string, string> | null | undefined;
+  return {
+    ...rest,
+    ...(config !== undefined && !options.config && { config }),
+    ...(memory !== undefined && !options.memory && { memory }),
+    ...(options.useWasi && paths && { allowedPaths: hostToGuest(paths) }),
+  };
 }
 
 function hostToGuest(paths: Record<string, string>): Record<string, string> {
@@ -376,72 +380,4 @@ function hostFunctions(functions: HostFunctions, thrown: Thrown): HostFunction[]
       },
     })),
   );
-}
-
-/** Where an error arose: loading, instantiating, calling, or in a host function (thrown through the call as it was). */
-type Phase = 'load' | 'instantiate' | 'call' | 'host';
-
-/**
- * The TenonError with the message @extism/extism gives for the same failure (code, class and
- * fields stay; Tenon's own message moves to `tenonMessage`). Other errors pass unchanged.
- */
-function extismError(error: unknown, phase: Phase, useWasi = true): unknown {
-  if (!isTenonError(error) || Object.hasOwn(error, 'tenonMessage')) return error;
-  const message = extismMessage(error, phase, useWasi);
-  return message === undefined ? error : withMessage(error, message);
-}
-
-function extismMessage(error: TenonError, phase: Phase, useWasi: boolean): string | undefined {
-  const fields = error as TenonError & Record<string, unknown>;
-  switch (error.code) {
-    case 'TIMEOUT':
-      return phase === 'call' ? 'EXTISM: call canceled due to timeout' : 'EXTISM: timed out while waiting for plugin to instantiate';
-    case 'PLUGIN_FAILED':
-      return typeof fields.pluginMessage === 'string' ? `Plugin-originated error: ${fields.pluginMessage}` : undefined;
-    case 'FUNCTION_NOT_FOUND':
-      return error.message.includes('has no exported function')
-        ? `Plugin error: function "${String(fields.functionName)}" does not exist`
-        : `Plugin error: ${error.message}`;
-    case 'HASH_MISMATCH': {
-      const hashes = /expected "([0-9a-f]+)", got "([0-9a-f]+)"/.exec(error.message);
-      return hashes
-        ? `Plugin error: hash mismatch. Expected: ${hashes[1]}. Actual: ${hashes[2]}`
-        : `Plugin error: hash mismatch: ${error.message}`;
-    }
-    case 'MANIFEST_INVALID':
-      // a hash that is not a sha256 cannot match: @extism/extism reports it as a mismatch
-      return /^wasm\[\d+\]\.hash$/.test(String(fields.field)) ? `Plugin error: hash mismatch: ${error.message}` : undefined;
-    case 'VAR_LIMIT': {
-      const sizes = /vars would take (\d+) bytes, above memory\.maxVarBytes (\d+)/.exec(error.message);
-      if (!sizes) return undefined;
-      // a plug-in's var_set fails as an error it set; a host function's setVariable throws
-      const prefix = phase === 'host' ? '' : 'Plugin-originated error: ';
-      return `${prefix}var memory limit exceeded: ${sizes[1]} bytes requested, ${sizes[2]} allowed`;
-    }
-    case 'CAPABILITY_DENIED': {
-      const host = /HTTP requests to "([^"]*)"/.exec(error.message)?.[1];
-      const url = (fields.resource as string | undefined) ?? host;
-      return host === undefined ? undefined : `Call error: HTTP request to "${url}" is not allowed (no allowedHosts match "${host}")`;
-    }
-    case 'LINK_FAILED':
-      return error instanceof LinkError ? linkMessage(error, useWasi) : undefined;
-    default:
-      return undefined;
-  }
-}
-
-/** @extism/extism names the first import it cannot resolve, with the chain of modules that led to it. */
-function linkMessage(error: LinkError, useWasi: boolean): string | undefined {
-  const first = error.unresolved[0];
-  if (!first) return undefined;
-  if (first.module === 'wasi_snapshot_preview1' && !useWasi) return 'WASI is not enabled; see the "useWasi" plugin option';
-  const chain = (first.path ?? []).join('"/"');
-  return `from module "${chain}": cannot resolve import "${first.module}" "${first.name}": not provided by host imports nor linked manifest items`;
-}
-
-function withMessage<E extends TenonError>(error: E, message: string): E {
-  if (error.message === message) return error;
-  Object.assign(error, { tenonMessage: error.message });
-  Object.defineProperty(error, 'message', { value: message, writable: true, configurable: true });
-  return error;
 }

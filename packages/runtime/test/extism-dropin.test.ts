@@ -367,6 +367,30 @@ describe('the drop-in follows @extism/extism where it differs from the Rust runt
     await plugin.close();
   });
 
+  test('config in the options replaces the manifest’s instead of merging with it', async () => {
+    const manifest = { wasm: [{ data: fixture('config_var') }], config: { greeting: 'from the manifest' } };
+    const outputs = [];
+    // (rc13 outputs a stray byte for a missing config value: what matters is that the manifest's is gone)
+    for (const [, create] of hosts) {
+      outputs.push(
+        await using(create(manifest, { config: { other: 'x' } }), async (p) => [
+          (await p.call('config', 'greeting'))?.text() === 'from the manifest',
+          (await p.call('config', 'other'))?.text(),
+        ]),
+      );
+    }
+    assert.deepEqual(outputs, [
+      [false, 'x'],
+      [false, 'x'],
+    ]);
+    const native = await createPlugin(manifest, { config: { other: 'x' }, logLevel: 'off' });
+    try {
+      assert.equal(native.call('config', 'greeting').text(), 'from the manifest');
+    } finally {
+      native.close();
+    }
+  });
+
   test('maxVarBytes counts values, not keys (the native API counts both)', async () => {
     const manifest = { wasm: [{ data: fixture('config_var') }], memory: { maxVarBytes: 100 } };
     const outputs = [];
