@@ -64,6 +64,23 @@ describe('the drop-in fails with @extism/extism’s messages and Tenon’s codes
     );
   });
 
+  test('an import missing one module away names the chain of modules that leads to it, as rc13 does', async () => {
+    const manifest = {
+      wasm: [
+        { name: 'math', data: fixture('math_lib_needy') },
+        { name: 'main', data: fixture('math_app') },
+      ],
+    };
+    const theirs = await messageOf(rc13(manifest as never));
+    await assert.rejects(dropIn.createPlugin(manifest), {
+      name: 'LinkError',
+      code: 'LINK_FAILED',
+      unresolved: [{ module: 'extism:host/user', name: 'scale', kind: 'function', path: ['main', 'math'] }],
+      message: theirs,
+    });
+    assert.match(theirs, /^from module "main"\/"math": cannot resolve import "extism:host\/user" "scale"/);
+  });
+
   test('an error set by the plug-in fails the call with PLUGIN_FAILED and "Plugin-originated error: ..."', async () => {
     const [theirs, ours] = await Promise.all(
       hosts.map(([, create]) => messageOf(using(create({ wasm: [{ data: fixture('fail') }] }), (p) => p.call('fail', 'broken')))),
