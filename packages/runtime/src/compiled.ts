@@ -36,7 +36,7 @@ export class CompiledPlugin {
       if (!provided.has(namespace)) provided.set(namespace, new Set());
       provided.get(namespace)?.add(fn.name);
     }
-    this.#plan = linkOrder(modules, provided, settings.wasi);
+    this.#plan = linkOrder(modules, provided, settings.wasi, main);
     this.#memories = modules.map(({ module }) => {
       const exported = WebAssembly.Module.exports(module).find((e) => e.kind === 'memory');
       if (exported) return [exported.name] as const;

@@ -90,6 +90,8 @@ export interface UnresolvedImport {
   module: string;
   name: string;
   kind: WebAssembly.ImportExportKind;
+  /** The manifest modules from the main one to the one that imports it, by name. */
+  path?: readonly string[];
 }
 
 /** Instantiation failed: `unresolved` lists every import the host does not provide. */
@@ -203,8 +205,12 @@ export class TimeoutError extends LimitError {
 
 /** The plug-in asked for something the host did not grant (an HTTP host, a path). */
 export class CapabilityError extends TenonError {
-  constructor(message: string, options?: TenonErrorOptions) {
+  /** What was refused, when it has a name: the URL of an HTTP request. */
+  readonly resource: string | undefined;
+
+  constructor(message: string, options?: TenonErrorOptions & { resource?: string }) {
     super('CAPABILITY_DENIED', message, options);
+    this.resource = options?.resource;
   }
 }
 

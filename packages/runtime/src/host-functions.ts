@@ -61,6 +61,7 @@ export interface CallContextOwner {
   readonly deadline: number;
   getVar(name: string): Uint8Array | undefined;
   setVar(name: string, value: Uint8Array | undefined): void;
+  varEntries(): [string, Uint8Array][];
 }
 
 /** Offsets come from the plug-in: anything that is not a small non-negative integer is no block. */
@@ -126,6 +127,11 @@ export class KernelCallContext implements CallContext {
 
   setVar(name: string, value: Uint8Array | string | undefined): void {
     this.#owner.setVar(name, typeof value === 'string' ? encoder.encode(value) : value);
+  }
+
+  /** @internal Every var, not copied: a pool worker posts them (a copy) to the pool's thread. */
+  varEntries(): [string, Uint8Array][] {
+    return this.#owner.varEntries();
   }
 }
 

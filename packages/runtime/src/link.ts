@@ -34,7 +34,12 @@ export interface LinkPlan {
  * when their importer is instantiated. Fails with a LinkError listing every import nothing provides,
  * and a hint for each kind, or naming a cycle that no function import can close.
  */
-export function linkOrder(modules: readonly LinkableModule[], provided: ReadonlyMap<string, ReadonlySet<string>>, wasi: boolean): LinkPlan {
+export function linkOrder(
+  modules: readonly LinkableModule[],
+  provided: ReadonlyMap<string, ReadonlySet<string>>,
+  wasi: boolean,
+  main = modules.length - 1,
+): LinkPlan {
   const byName = new Map(modules.map((m, i) => [m.name, i]));
   const unresolved: (UnresolvedImport & { importer: string })[] = [];
   // per module: each module it imports from, and the functions it imports from it (undefined once
@@ -70,7 +75,12 @@ export function linkOrder(modules: readonly LinkableModule[], provided: Readonly
     );
     throw new LinkError(
       `Cannot link the plug-in: ${unresolved.length} import${unresolved.length === 1 ? '' : 's'} not provided\n${lines.join('\n')}`,
-      unresolved.map(({ module, name, kind }) => ({ module, name, kind })),
+      unresolved.map(({ module, name, kind, importer }) => ({
+        module,
+        name,
+        kind,
+        path: importPath(modules, dependencies, main, importer),
+      })),
     );
   }
 
@@ -112,6 +122,31 @@ function hardCycle(
     }
     path.push(next);
   }
+}
+
+/** The module names from `main` to `importer` along resolved imports (breadth first: the shortest chain). */
+function importPath(
+  modules: readonly LinkableModule[],
+  dependencies: readonly ReadonlyMap<number, unknown>[],
+  main: number,
+  importer: string,
+): string[] {
+  const previous = new Map<number, number>([[main, -1]]);
+  const queue = [main];
+  for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+    if (modules[i]!.name === importer) {
+      const path: string[] = [];
+      for (let at = i; at !== -1; at = previous.get(at)!) path.unshift(modules[at]!.name);
+      return path;
+    }
+    for (const d of dependencies[i]!.keys()) {
+      if (!previous.has(d)) {
+        previous.set(d, i);
+        queue.push(d);
+      }
+    }
+  }
+  return [importer];
 }
 
 /** What AssemblyScript's runtime imports from `env` unless told otherwise, and what to do about it. */

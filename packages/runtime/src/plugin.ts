@@ -251,6 +251,11 @@ export class Plugin implements CallContextOwner {
     return this.#vars.get(name);
   }
 
+  /** @internal Every var of this instance (a pool worker hands them to host functions in the pool's thread). */
+  varEntries(): [string, Uint8Array][] {
+    return [...this.#vars];
+  }
+
   /** Set (or with undefined, delete) a var, within `memory.maxVarBytes`. */
   setVar(name: string, value: Uint8Array | undefined): void {
     this.#storeVar(name, value?.slice());
@@ -259,7 +264,8 @@ export class Plugin implements CallContextOwner {
   /** Store `value` as is (the caller hands it over), keeping the var total within maxVarBytes. */
   #storeVar(name: string, value: Uint8Array | undefined): void {
     const old = this.#vars.get(name);
-    const keyBytes = Buffer.byteLength(name);
+    // the JS SDK counts values only (the Rust runtime counts keys too)
+    const keyBytes = this.#settings.extismJs ? 0 : Buffer.byteLength(name);
     const oldSize = old === undefined ? 0 : keyBytes + old.length;
     if (value === undefined) {
       this.#vars.delete(name);
@@ -310,11 +316,8 @@ export class Plugin implements CallContextOwner {
     this.#wasi?.close(); // its instance is gone: give back the host files it left open
     this.#wasi = undefined;
     if (settings.wasi) {
-      this.#stdio ??= new WasiStdio(
-        settings.limits.maxStdioBytes,
-        (line) => this.#log('info', line),
-        (line) => this.#log('error', line),
-      );
+      const sinks = wasiSinks(settings, (level, line) => this.#log(level, line));
+      this.#stdio ??= new WasiStdio(settings.limits.maxStdioBytes, sinks.stdout, sinks.stderr);
       this.#wasi = new WasiSandbox(this.#stdio, this.#world, settings.mounts);
     }
     const wasi = this.#wasi;
@@ -514,8 +517,11 @@ export class Plugin implements CallContextOwner {
         if (name === null) this.#raise(new PluginError('Plug-in passed an invalid var key offset to the host', -1));
         const bytes = value === 0 ? undefined : kernel().read(value);
         if (bytes === null) this.#raise(new PluginError(`Plug-in passed an invalid block for var "${name}"`, -1));
-        kernel().free(key);
-        if (value !== 0) kernel().free(value);
+        // the JS SDK leaves both blocks to the plug-in (the Rust runtime frees them)
+        if (!settings.extismJs) {
+          kernel().free(key);
+          if (value !== 0) kernel().free(value);
+        }
         try {
           this.#storeVar(name, bytes);
         } catch (error) {
@@ -548,6 +554,21 @@ export class Plugin implements CallContextOwner {
         return headers === undefined ? 0 : kernel().writeText(JSON.stringify(headers));
       },
     };
+  }
+}
+
+/** Where WASI stdout and stderr lines go: the logger (Tenon), or as the JS SDK has it, nowhere or the process's own streams. */
+function wasiSinks(
+  settings: PluginSettings,
+  log: (level: 'info' | 'error', line: string) => void,
+): { stdout: (line: string) => void; stderr: (line: string) => void } {
+  switch (settings.extismJs?.wasiOutput) {
+    case 'silent':
+      return { stdout: () => {}, stderr: () => {} };
+    case 'process':
+      return { stdout: (line) => process.stdout.write(`${line}\n`), stderr: (line) => process.stderr.write(`${line}\n`) };
+    default:
+      return { stdout: (line) => log('info', line), stderr: (line) => log('error', line) };
   }
 }
 

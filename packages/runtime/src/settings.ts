@@ -61,6 +61,17 @@ export interface PluginOptions {
   deterministic?: boolean | { seed?: number };
   /** Directory that relative `path` sources resolve against. Default: the current directory. */
   baseDir?: string;
+  /** @internal Set by `@tenon/runtime/extism` only: the JS SDK's semantics where they differ from the Rust runtime's. */
+  extismJs?: ExtismJsSemantics;
+}
+
+/**
+ * @internal Where `@extism/extism` (the JS SDK) behaves unlike the Rust runtime, followed by the
+ * drop-in only: `memory.maxVarBytes` counts values (not keys), `var_set` leaves the key and value
+ * blocks to the plug-in, and WASI stdout/stderr are dropped (`silent`) or go to the process's own.
+ */
+export interface ExtismJsSemantics {
+  wasiOutput: 'silent' | 'process';
 }
 
 /** Size limits (all optional; a call that passes one fails with a LimitError of the named code). */
@@ -102,6 +113,8 @@ export interface PluginSettings {
   readonly limits: Required<SizeLimits>;
   /** The random seed of deterministic mode, or undefined when calls see the real world. */
   readonly seed: bigint | undefined;
+  /** @internal The JS SDK's semantics (the drop-in), or undefined for the Rust runtime's. */
+  readonly extismJs: ExtismJsSemantics | undefined;
 }
 
 const MIB = 1024 * 1024;
@@ -144,6 +157,7 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
     instance,
     limits: sizeLimits(options.limits ?? {}),
     seed: deterministicSeed(options.deterministic),
+    extismJs: options.extismJs,
   };
 }
 

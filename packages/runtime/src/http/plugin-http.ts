@@ -95,7 +95,7 @@ export class PluginHttp {
     };
     if (!this.#allowed(record.host)) {
       finish('denied');
-      throw this.#denied(record.host);
+      throw this.#denied(record.host, '', record.url);
     }
     if (!this.#holding) {
       httpThread.acquire();
@@ -126,7 +126,7 @@ export class PluginHttp {
         record.url = result.url;
         record.host = result.host;
         finish('denied');
-        throw this.#denied(result.host, ' (a redirect led there)');
+        throw this.#denied(result.host, ' (a redirect led there)', result.url);
       case 'too_large':
         finish('too_large');
         throw new LimitError(
@@ -142,9 +142,11 @@ export class PluginHttp {
     }
   }
 
-  #denied(host: string, how = ''): CapabilityError {
+  #denied(host: string, how: string, url: string): CapabilityError {
     const allowed = this.#allowedHosts.length === 0 ? 'none are allowed' : `allowed: ${this.#allowedHosts.join(', ')}`;
-    return new CapabilityError(`Plug-in may not make HTTP requests to "${host}"${how}: it is not in allowedHosts (${allowed})`);
+    return new CapabilityError(`Plug-in may not make HTTP requests to "${host}"${how}: it is not in allowedHosts (${allowed})`, {
+      resource: url,
+    });
   }
 }
 

@@ -58,7 +58,8 @@ interface Definition {
 interface PendingCall {
   id: number;
   pooled: Pooled;
-  fn: string;
+  /** null: instantiate only (prepare). */
+  fn: string | null;
   input: Uint8Array | string | undefined;
   hostContext: unknown;
   attempts: number;
@@ -121,7 +122,19 @@ export class Pool {
    * PoolError (WORKER_CRASHED) when the worker died under this call, or StateError CLOSED.
    */
   call(source: CompiledPlugin | PluginSource, fn: string, input?: PluginInput, options: PoolCallOptions = {}): Promise<PluginOutput> {
-    if (this.#closing) return Promise.reject(new StateError('CLOSED', `Cannot call "${fn}": the pool is closed`));
+    return this.#submit(source, fn, input, options);
+  }
+
+  /**
+   * Instantiates the plug-in in a worker ahead of its first call (with `size: 1`, in the worker
+   * every call uses), so a failing or endless start function fails here, within its timeoutMs.
+   */
+  async prepare(source: CompiledPlugin | PluginSource): Promise<void> {
+    await this.#submit(source, null, undefined, {});
+  }
+
+  #submit(source: CompiledPlugin | PluginSource, fn: string | null, input: PluginInput, options: PoolCallOptions): Promise<PluginOutput> {
+    if (this.#closing) return Promise.reject(new StateError('CLOSED', `Cannot call "${fn ?? '(instantiate)'}": the pool is closed`));
     const entry = this.#pooled(source);
     return new Promise<PluginOutput>((resolve, reject) => {
       const call: PendingCall = {
@@ -337,19 +350,23 @@ export class Pool {
 
   async #serveHostCall(slot: Slot, call: HostCall): Promise<void> {
     const fn = this.#byId.get(call.plugin)?.settings.functions[call.fn];
-    const context = new RemoteCallContext(call.blocks, slot.inFlight.get(call.job)?.hostContext);
+    const context = new RemoteCallContext(call.blocks, slot.inFlight.get(call.job)?.hostContext, call.vars);
     let reply: HostReply;
     try {
       if (!fn) throw new Error(`no host function #${call.fn}`);
       const value = await fn.call(context, ...(call.args as never[]));
-      reply = { seq: call.seq, value, writes: context.writes };
+      reply = { seq: call.seq, value, writes: context.writes, vars: context.varWrites };
     } catch (error) {
-      reply = { seq: call.seq, error: error instanceof Error ? error.message : String(error) };
+      reply = { seq: call.seq, error: error instanceof Error ? error.message : String(error), vars: context.varWrites };
     }
     try {
       slot.hostPort.postMessage(reply);
     } catch (error) {
-      slot.hostPort.postMessage({ seq: call.seq, error: `its result cannot be sent to the worker: ${(error as Error).message}` });
+      slot.hostPort.postMessage({
+        seq: call.seq,
+        error: `its result cannot be sent to the worker: ${(error as Error).message}`,
+        vars: context.varWrites,
+      });
     }
     Atomics.store(slot.words, CONTROL.hostReply, 1);
     Atomics.notify(slot.words, CONTROL.hostReply);
@@ -365,11 +382,11 @@ export class Pool {
         call.reject(
           killed?.reason === 'timeout' && killed.job === call.id
             ? new TimeoutError(
-                `Plug-in function "${call.fn}" ran past the pool's hard ${killed.limitMs} ms limit: its worker was terminated`,
+                `Plug-in function "${call.fn ?? '(instantiate)'}" ran past the pool's hard ${killed.limitMs} ms limit: its worker was terminated`,
                 killed.limitMs,
               )
             : new PoolError(
-                `The worker running plug-in function "${call.fn}" died (exit code ${exitCode}${slot.lastError ? `: ${slot.lastError.message}` : ''})`,
+                `The worker running plug-in function "${call.fn ?? '(instantiate)'}" died (exit code ${exitCode}${slot.lastError ? `: ${slot.lastError.message}` : ''})`,
                 slot.lastError ? { cause: slot.lastError } : undefined,
               ),
         );

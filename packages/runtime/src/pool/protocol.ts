@@ -29,7 +29,8 @@ export interface PluginDefinition {
 export interface Job {
   id: number;
   plugin: number;
-  fn: string;
+  /** The function to call, or null to instantiate the plug-in only (Pool.prepare). */
+  fn: string | null;
   input: Uint8Array | string | undefined;
 }
 
@@ -53,9 +54,14 @@ export interface HostCall {
   args: unknown[];
   /** Every i64 argument that is a live Extism block, read in advance: [offset, bytes]. */
   blocks: [number, Uint8Array][];
+  /** The instance's vars as the host function finds them (empty when it has none). */
+  vars: [string, Uint8Array][];
 }
 
-export type HostReply = { seq: number; value: unknown; writes: Uint8Array[] } | { seq: number; error: string };
+/** A host function's answer: its value, the blocks it wrote, and the vars it set (null: deleted), in order. */
+export type HostReply =
+  | { seq: number; value: unknown; writes: Uint8Array[]; vars: [string, Uint8Array | null][] }
+  | { seq: number; error: string; vars: [string, Uint8Array | null][] };
 
 /** Offsets of blocks a host function writes from the pool side: above any real kernel offset. */
 export const PLACEHOLDER_BASE = 2 ** 32;

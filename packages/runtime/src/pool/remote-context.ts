@@ -11,10 +11,14 @@ export class RemoteCallContext implements CallContext {
   readonly hostContext: unknown;
   /** Blocks written by the host function, in order: placeholder PLACEHOLDER_BASE + index. */
   readonly writes: Uint8Array[] = [];
+  /** Vars set or deleted (null) by the host function, in order: the worker applies them to the instance. */
+  readonly varWrites: [string, Uint8Array | null][] = [];
   readonly #blocks: Map<number, Uint8Array>;
+  readonly #vars: Map<string, Uint8Array>;
 
-  constructor(blocks: readonly [number, Uint8Array][], hostContext: unknown) {
+  constructor(blocks: readonly [number, Uint8Array][], hostContext: unknown, vars: readonly [string, Uint8Array][] = []) {
     this.#blocks = new Map(blocks);
+    this.#vars = new Map(vars);
     this.hostContext = hostContext;
   }
 
@@ -56,11 +60,15 @@ export class RemoteCallContext implements CallContext {
     // the worker's kernel frees what the plug-in frees; nothing to do from here
   }
 
-  getVar(): Uint8Array | undefined {
-    throw new TypeError('vars are not available to host functions of a plug-in in a pool worker');
+  getVar(name: string): Uint8Array | undefined {
+    return this.#vars.get(name)?.slice();
   }
 
-  setVar(): void {
-    throw new TypeError('vars are not available to host functions of a plug-in in a pool worker');
+  /** Seen at once by getVar; the worker applies it (within maxVarBytes) when the host function returns. */
+  setVar(name: string, value: Uint8Array | string | undefined): void {
+    const bytes = value === undefined ? undefined : typeof value === 'string' ? encoder.encode(value) : value.slice();
+    if (bytes === undefined) this.#vars.delete(name);
+    else this.#vars.set(name, bytes);
+    this.varWrites.push([name, bytes ?? null]);
   }
 }

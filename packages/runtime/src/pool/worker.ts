@@ -85,6 +85,10 @@ function run(jobs: readonly Job[]): void {
       live.delete(loaded);
       live.add(loaded);
       if (live.size > MAX_LIVE) evictOldest();
+      if (job.fn === null) {
+        results.push({ id: job.id, output: new Uint8Array(0) });
+        continue;
+      }
       const output = instance.call(job.fn, job.input).bytes();
       results.push({ id: job.id, output });
       // large outputs move rather than copy (bytes() hands over an array of its own); small ones
@@ -125,9 +129,12 @@ function proxy(plugin: number, index: number, shape: HostFunctionShape): HostFun
       }
       const seq = ++hostSeq;
       const job = Atomics.load(words, CONTROL.job);
+      const kernelContext = context as KernelCallContext;
+      const vars = kernelContext.varEntries();
       Atomics.store(words, CONTROL.hostReply, 0);
-      send({ type: 'host-call', seq, job, plugin, fn: index, args, blocks } satisfies HostCall);
-      const reply = awaitReply(seq, (context as KernelCallContext).deadline);
+      send({ type: 'host-call', seq, job, plugin, fn: index, args, blocks, vars } satisfies HostCall);
+      const reply = awaitReply(seq, kernelContext.deadline);
+      for (const [name, value] of reply.vars) context.setVar(name, value ?? undefined);
       if ('error' in reply) throw new Error(reply.error);
       const offsets = reply.writes.map((bytes) => context.write(bytes));
       return realOffsets(reply.value, offsets);
@@ -156,6 +163,10 @@ function awaitReply(seq: number, deadline: number): HostReply {
 function realOffsets(value: unknown, offsets: number[]): unknown {
   if (Array.isArray(value)) return value.map((v) => realOffsets(v, offsets));
   const n = typeof value === 'bigint' ? Number(value) : value;
-  if (typeof n === 'number' && n >= PLACEHOLDER_BASE && n < PLACEHOLDER_BASE + offsets.length) return offsets[n - PLACEHOLDER_BASE];
+  if (typeof n === 'number' && n >= PLACEHOLDER_BASE && n < PLACEHOLDER_BASE + offsets.length) {
+    const offset = offsets[n - PLACEHOLDER_BASE] as number;
+    // an i64 result given as a bigint stays one (a function that declares no results is not converted)
+    return typeof value === 'bigint' ? BigInt(offset) : offset;
+  }
   return value;
 }

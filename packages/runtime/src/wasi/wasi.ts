@@ -96,7 +96,8 @@ export class WasiSandbox {
 
   constructor(stdio: WasiStdio, world: WasiWorld, mounts: readonly Mount[] = []) {
     const preopens = mounts.map((mount) => (mount.kind === 'host' ? new HostDirectory(mount, '', true) : memoryPreopen(mount)));
-    this.#wasi = new WASI([], [], [emptyStdin(), ...stdio.fds(), ...preopens]);
+    // the shim turns its console.log tracing on unless told `debug: false` ("wasi: 0 0" on stdout)
+    this.#wasi = new WASI([], [], [emptyStdin(), ...stdio.fds(), ...preopens], { debug: false });
     const imports = {
       ...this.#wasi.wasiImport,
       ...fileSystemImports(this.#wasi, () => this.#memory!),
