@@ -77,9 +77,10 @@ if (host === 'tenon') {
     call(name: string, input?: string): Promise<{ length?: number; byteLength?: number } | null>;
     close(): Promise<void>;
   };
-  let plugin: ExtismPlugin;
-  try {
-    plugin = (await createExtismPlugin(
+  // rc13's timeoutMs also covers starting its worker, which on a loaded machine can take longer
+  // than 200 ms: up to three tries, and the line says how many it took.
+  const load = async (): Promise<ExtismPlugin> =>
+    (await createExtismPlugin(
       { wasm: [{ data: bytes }], memory } as never,
       {
         useWasi: false,
@@ -95,19 +96,33 @@ if (host === 'tenon') {
         },
       } as never,
     )) as never;
-  } catch (error) {
+  let plugin: ExtismPlugin | undefined;
+  let tries = 0;
+  let failure: unknown;
+  while (!plugin && tries < 3) {
+    tries++;
+    started = performance.now();
+    try {
+      plugin = await load();
+    } catch (error) {
+      failure = error;
+    }
+  }
+  if (!plugin) {
     stop();
     first(
-      `error at load: ${String((error as Error).message ?? error)
+      `error at load: ${String((failure as Error).message ?? failure)
         .split('\n')[0]!
-        .slice(0, 40)} (${took})`,
+        .slice(0, 40)} (${took}, ${tries} tries)`,
     );
     second('no plug-in to call');
     process.exit(0);
   }
+  const loaded = plugin;
+  const retried = tries > 1 ? `, loaded on try ${tries}` : '';
   const extismCall = async (): Promise<string> => {
     try {
-      const output = await plugin.call(fn, options.input);
+      const output = await loaded.call(fn, options.input);
       return `ok, ${output?.byteLength ?? 0} bytes out`;
     } catch (error) {
       return `error: ${((error as Error).message ?? String(error)).split('\n')[0]!.slice(0, 50)}`;
@@ -116,11 +131,11 @@ if (host === 'tenon') {
   started = performance.now();
   const report = await extismCall();
   stop();
-  first(`${report} (${took})`);
+  first(`${report} (${took}${retried})`);
   started = performance.now();
   const again = await extismCall();
   stop();
   second(`${again} (${took})`);
-  await plugin.close();
+  await loaded.close();
   process.exit(0);
 }
