@@ -89,7 +89,8 @@ const cases: [string, Uint8Array, string, string | Uint8Array, number][] = [
 if (rust && existsSync(rust)) cases.push(['count vowels in 64 KiB (Rust PDK)', readFileSync(rust), 'count_vowels', text64k, 50]);
 const fuelRows: string[] = [];
 for (const [label, bytes, fn, input, n] of cases) {
-  const metered = (await compilePlugin(bytes, { logLevel: 'off' })).instantiate();
+  // meter: true: metering is otherwise on only when a limit asks for it, and these calls set none
+  const metered = (await compilePlugin(bytes, { logLevel: 'off', meter: true })).instantiate();
   const plain = (await compilePlugin(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { logLevel: 'off' })).instantiate();
   assert(Buffer.from(metered.call(fn, input).bytes()).equals(Buffer.from(plain.call(fn, input).bytes())), `${label}: same output`);
   const m: number[] = [];
@@ -99,6 +100,7 @@ for (const [label, bytes, fn, input, n] of cases) {
     m.push(time(() => metered.call(fn, input), n));
   }
   metered.call(fn, input);
+  assert(metered.stats.fuel !== undefined && plain.stats.fuel === undefined, `${label}: one side metered, the other not`);
   const [pm, mm] = [median(p), median(m)];
   const row = `  ${label.padEnd(42)} unmetered ${fmt(pm).padStart(9)}  metered ${fmt(mm).padStart(9)}  overhead ${(((mm - pm) / pm) * 100).toFixed(1).padStart(5)}%  fuel ${metered.stats.fuel}`;
   fuelRows.push(row);
