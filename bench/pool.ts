@@ -5,9 +5,13 @@
  *   npm run bench:pool
  *   TENON_BENCH_RUST=path/code.wasm npm run bench:pool   # also a Rust-PDK count-vowels plug-in
  *
- * - throughput with 1,000 calls in flight (rc13's best on 2 cores: two plug-ins, one worker each,
- *   calls chained on each since a plug-in is not re-entrant);
+ * - throughput, each host at its best on 2 cores (Tenon: 1,000 calls in flight on a pool of 2
+ *   workers; rc13: two plug-ins, one worker each, calls chained on each since a plug-in is not
+ *   re-entrant, so 2 in flight), and at equal concurrency (2 in flight on each); both sides warmed
+ *   with the same number of calls in the setup they are measured in;
  * - latency of one call at a time, beside a bare worker round trip (postMessage there and back);
+ * - what an async host function adds: the same plug-in's `reflect` (through the host) against its
+ *   `reflect_local` (the same answer without the host call);
  * - scaling of a compute-bound call (64 KiB of input) from 1 worker to 2.
  */
 import { execFileSync } from 'node:child_process';
@@ -28,8 +32,14 @@ interface Extism {
   close(): Promise<void>;
 }
 
-/** Calls/s with IN_FLIGHT calls outstanding until `total` are done. */
-async function poolThroughput(pool: Pool, source: Uint8Array, input: string | Uint8Array, total: number): Promise<number> {
+/** Calls/s with `inFlight` calls outstanding until `total` are done. */
+async function poolThroughput(
+  pool: Pool,
+  source: Uint8Array,
+  input: string | Uint8Array,
+  total: number,
+  inFlight = IN_FLIGHT,
+): Promise<number> {
   const started = performance.now();
   let sent = 0;
   const lane = async () => {
@@ -38,7 +48,7 @@ async function poolThroughput(pool: Pool, source: Uint8Array, input: string | Ui
       await pool.call(source, 'count_vowels', input);
     }
   };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  await Promise.all(Array.from({ length: inFlight }, lane));
   return perSecond(total, performance.now() - started);
 }
 
@@ -131,9 +141,10 @@ const SMALL = 'Hello World';
 const section = process.argv[2];
 const rows: string[][] = [];
 
-const plugins: Record<string, [string, () => Uint8Array, number, number]> = {
-  wat: ['count vowels, our WAT', () => fixture('count_vowels'), 40_000, 2_000],
-  rust: ['count vowels, Rust PDK', () => readFileSync(process.env.TENON_BENCH_RUST as string), 20_000, 400],
+/** Label, bytes, calls per round for Tenon and for rc13, and warm-up calls (the same on both sides). */
+const plugins: Record<string, [string, () => Uint8Array, number, number, number]> = {
+  wat: ['count vowels, our WAT', () => fixture('count_vowels'), 40_000, 2_000, 2_000],
+  rust: ['count vowels, Rust PDK', () => readFileSync(process.env.TENON_BENCH_RUST as string), 20_000, 400, 400],
 };
 
 // Each section runs in a process of its own: V8 caps the address space one process may reserve
@@ -155,30 +166,44 @@ if (section === undefined) {
 }
 
 if (section in plugins) {
-  const [name, load, ours, theirs] = plugins[section] as [string, () => Uint8Array, number, number];
+  const [name, load, ours, theirs, warm] = plugins[section] as [string, () => Uint8Array, number, number, number];
   const bytes = load();
   const pool = createPool({ size: 2, plugin: { wasi: true } });
-  await poolThroughput(pool, bytes, SMALL, 2_000); // warm up: compile, instantiate in both workers
-  const ourRounds: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) ourRounds.push(await poolThroughput(pool, bytes, SMALL, ours));
-  const tenon = median(ourRounds);
   const extism = await extismPlugins(bytes, 2);
-  await extismThroughput(extism, SMALL, 50);
+  // the same warm-up on both sides, each in the setup it is measured in: compile, instantiate, JIT
+  await poolThroughput(pool, bytes, SMALL, warm);
+  await poolThroughput(pool, bytes, SMALL, warm, extism.length);
+  await extismThroughput(extism, SMALL, warm);
+  const best: number[] = [];
+  const equal: number[] = [];
   const r: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) r.push(await extismThroughput(extism, SMALL, theirs));
-  const them = median(r);
+  // rounds alternate between the setups, so a slow moment of this shared machine hits all alike
+  for (let i = 0; i < ROUNDS; i++) {
+    best.push(await poolThroughput(pool, bytes, SMALL, ours));
+    equal.push(await poolThroughput(pool, bytes, SMALL, theirs, extism.length));
+    r.push(await extismThroughput(extism, SMALL, theirs));
+  }
+  const [tenon, tenonEqual, them] = [median(best), median(equal), median(r)];
   rows.push([
-    `${name}, 11 B, ${IN_FLIGHT} in flight, 2 workers (calls/s)`,
+    `${name}, 11 B, each at its best (calls/s): Tenon ${fmt(IN_FLIGHT)} in flight on a pool of 2 workers; rc13 2 plug-ins in workers, calls chained on each (2 in flight)`,
     fmt(tenon),
     fmt(them),
     `${fmt(tenon / them, 1)}×`,
     name.includes('Rust') ? '≥20×' : '≥5×',
   ]);
-
-  const ourLatency = await latency(() => pool.call(bytes, 'count_vowels', SMALL), 500);
-  const theirLatency = await latency(() => extism[0]!.call('count_vowels', SMALL), 100);
   rows.push([
-    `${name}, one call at a time (µs per call)`,
+    `${name}, 11 B, equal concurrency (calls/s): 2 in flight on each; Tenon a pool of 2 workers, rc13 2 plug-ins in workers`,
+    fmt(tenonEqual),
+    fmt(them),
+    `${fmt(tenonEqual / them, 1)}×`,
+    '',
+  ]);
+
+  const n = Math.min(500, theirs);
+  const ourLatency = await latency(() => pool.call(bytes, 'count_vowels', SMALL), n);
+  const theirLatency = await latency(() => extism[0]!.call('count_vowels', SMALL), n);
+  rows.push([
+    `${name}, one call at a time (µs per call): Tenon a pool of 2 workers; rc13 one plug-in in a worker`,
     fmt(ourLatency, 1),
     fmt(theirLatency, 1),
     `${fmt(theirLatency / ourLatency, 1)}×`,
@@ -189,6 +214,7 @@ if (section in plugins) {
 } else {
   const bare = await bareRoundTrip(2_000);
   const one = createPool({ size: 1 });
+  await latency(() => one.call(fixture('count_vowels'), 'count_vowels', SMALL), 200);
   const single = await latency(() => one.call(fixture('count_vowels'), 'count_vowels', SMALL), 2_000);
   rows.push([
     'one call at a time vs a bare worker round trip (µs)',
@@ -199,7 +225,8 @@ if (section in plugins) {
   ]);
 
   // An async host function (a lookup that resolves at once) costs a hop to this thread and back:
-  // a call that makes one, against a call of the same size that makes none.
+  // the same plug-in's call that makes one (`reflect`), against its call that gives the same
+  // answer without it (`reflect_local`).
   const lookup: HostFunction = {
     name: 'reflect',
     params: ['ptr'],
@@ -208,11 +235,14 @@ if (section in plugins) {
   };
   const add: HostFunction = { name: 'add_i64', params: ['i64', 'i64'], results: ['i64'], call: (_c, a: bigint, b: bigint) => a + b };
   const hosted = createPool({ size: 1, plugin: { functions: [lookup, add] } });
-  const withHost = await latency(() => hosted.call(fixture('host_call'), 'reflect', SMALL), 2_000);
-  const withoutHost = await latency(() => hosted.call(fixture('count_vowels'), 'count_vowels', SMALL), 2_000);
+  const hostCall = fixture('host_call');
+  await latency(() => hosted.call(hostCall, 'reflect', SMALL), 200);
+  await latency(() => hosted.call(hostCall, 'reflect_local', SMALL), 200);
+  const withHost = await latency(() => hosted.call(hostCall, 'reflect', SMALL), 2_000);
+  const withoutHost = await latency(() => hosted.call(hostCall, 'reflect_local', SMALL), 2_000);
   await hosted.close();
   rows.push([
-    'an async host function call from a worker (µs)',
+    'an async host function call from a worker (µs): host_call.wat, reflect vs reflect_local',
     fmt(withHost - withoutHost, 1),
     `a call with one ${fmt(withHost, 1)}, without ${fmt(withoutHost, 1)}`,
     '',

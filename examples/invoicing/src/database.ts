@@ -62,6 +62,19 @@ CREATE TABLE IF NOT EXISTS partner_calls (
   detail     TEXT,
   PRIMARY KEY (run_id, invoice_id, partner)
 ) WITHOUT ROWID;
+-- Every HTTP request a partner's plug-in made or tried, from the runtime's audit trail: what left.
+CREATE TABLE IF NOT EXISTS partner_requests (
+  run_id     INTEGER NOT NULL REFERENCES runs (id),
+  invoice_id TEXT NOT NULL,
+  partner    TEXT NOT NULL,
+  seq        INTEGER NOT NULL,
+  method     TEXT NOT NULL,
+  host       TEXT NOT NULL,
+  outcome    TEXT NOT NULL,
+  bytes_out  INTEGER NOT NULL,
+  bytes_in   INTEGER NOT NULL,
+  PRIMARY KEY (run_id, invoice_id, partner, seq)
+) WITHOUT ROWID;
 `;
 
 /** Opens (creating if need be) the database at `path`, or an in-memory one for ':memory:'. */

@@ -1,7 +1,7 @@
 // An extension point: the contract between the host and every partner plug-in bound to it. The
 // host validates what it sends and, above all, what comes back, before anything touches its data.
 
-import { isTenonError, type Plugin } from '@tenon/runtime';
+import { type HttpRequestRecord, isTenonError, type Plugin } from '@tenon/runtime';
 import { Ajv, type ValidateFunction } from 'ajv';
 
 /** Why a partner's answer was not used: a runtime error code (the plug-in was stopped), or the host's refusal. */
@@ -22,6 +22,16 @@ export interface Invocation<Output> {
   callMicros: number;
   /** Fuel the call used (partners always run metered). */
   fuel: number | undefined;
+  /** The HTTP requests the plug-in made or tried during the call, denied ones included (the runtime's audit trail). */
+  httpRequests: readonly HttpRequestRecord[];
+}
+
+const NO_REQUESTS: readonly HttpRequestRecord[] = [];
+
+/** The call's requests, copied: the plug-in's own list is reused by its next call. */
+function requestsOf(plugin: Plugin): readonly HttpRequestRecord[] {
+  const records = plugin.stats.httpRequests;
+  return records.length === 0 ? NO_REQUESTS : [...records];
 }
 
 /** An input checked against the schema, and its JSON. */
@@ -102,9 +112,10 @@ export class ExtensionPoint<Input, Output, Context = void> {
         verdict: { ok: false, kind: 'contained', reason: error.code, detail: error.message },
         callMicros: (performance.now() - started) * 1000,
         fuel: plugin.stats.fuel,
+        httpRequests: requestsOf(plugin),
       };
     }
     const callMicros = (performance.now() - started) * 1000;
-    return { verdict: this.judge(input, answer, context), callMicros, fuel: plugin.stats.fuel };
+    return { verdict: this.judge(input, answer, context), callMicros, fuel: plugin.stats.fuel, httpRequests: requestsOf(plugin) };
   }
 }

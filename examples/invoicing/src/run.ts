@@ -86,6 +86,7 @@ function applier(db: InvoicingDatabase, runId: number, killAt: number | undefine
     'INSERT INTO discounts (run_id, invoice_id, partner, code, line, amount_cents, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const insertCall = db.prepare('INSERT INTO partner_calls VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertRequest = db.prepare('INSERT INTO partner_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   let applied = 0;
   return db.transaction((invoice: Invoice, calls: readonly PartnerCall[], discounted: number) => {
     if (mark.run(discounted, runId, invoice.id).changes !== 1) {
@@ -107,6 +108,9 @@ function applier(db: InvoicingDatabase, runId: number, killAt: number | undefine
         outcome,
         verdict.ok ? null : verdict.detail,
       );
+      invocation.httpRequests.forEach((r, seq) => {
+        insertRequest.run(runId, invoice.id, partner.name, seq, r.method, r.host, r.outcome, r.bytesOut, r.bytesIn);
+      });
     }
     if (++applied === killAt) process.kill(process.pid, 'SIGKILL');
   });

@@ -10,6 +10,7 @@ export interface SeedOptions {
   onProgress?: (written: number) => void;
 }
 
+/** Rows inserted, as the database reported them. */
 export interface SeedSummary {
   customers: number;
   invoices: number;
@@ -88,6 +89,10 @@ export function seedDatabase(db: InvoicingDatabase, options: SeedOptions): SeedS
   const insertLine = db.prepare('INSERT INTO invoice_lines VALUES (?, ?, ?, ?, ?, ?, ?)');
 
   const customers = Math.max(1, Math.ceil(options.invoices / 5));
+  // the summary counts the rows the database took, not the rows asked for
+  let customerRows = 0;
+  let invoiceRows = 0;
+  let lineRows = 0;
   db.transaction(() => {
     for (let c = 1; c <= customers; c++) {
       const first = pick(FIRST_NAMES);
@@ -97,11 +102,10 @@ export function seedDatabase(db: InvoicingDatabase, options: SeedOptions): SeedS
       const since = isoDate(between(2008, 2025), between(0, 364));
       const name = `${first} ${last} ${pick(COMPANY_KINDS)}`;
       const email = `${first}.${last}.${c}@example.com`.toLowerCase();
-      insertCustomer.run(`C-${pad(c, 6)}`, name, email, tier, pick(COUNTRIES), since);
+      customerRows += insertCustomer.run(`C-${pad(c, 6)}`, name, email, tier, pick(COUNTRIES), since).changes;
     }
   })();
 
-  let lines = 0;
   const batch = 5000;
   for (let start = 1; start <= options.invoices; start += batch) {
     const end = Math.min(options.invoices, start + batch - 1);
@@ -119,12 +123,11 @@ export function seedDatabase(db: InvoicingDatabase, options: SeedOptions): SeedS
           total += quantity * price;
           rows.push([line, `SKU-${pad(product + 1, 4)}`, description, quantity, price, quantity * price]);
         }
-        insertInvoice.run(id, `C-${pad(between(1, customers), 6)}`, isoDate(2026, between(0, 333)), 'EUR', total);
-        for (const row of rows) insertLine.run(id, ...row);
-        lines += lineCount;
+        invoiceRows += insertInvoice.run(id, `C-${pad(between(1, customers), 6)}`, isoDate(2026, between(0, 333)), 'EUR', total).changes;
+        for (const row of rows) lineRows += insertLine.run(id, ...row).changes;
       }
     })();
     options.onProgress?.(end);
   }
-  return { customers, invoices: options.invoices, lines };
+  return { customers: customerRows, invoices: invoiceRows, lines: lineRows };
 }

@@ -26,6 +26,7 @@ const BY_CODE: Record<TenonErrorCode, number> = {
   HOST_FUNCTION_FAILED: EXIT.trap,
   HTTP_FAILED: EXIT.trap,
   WORKER_CRASHED: EXIT.internal,
+  INTERNAL: EXIT.internal,
   MEMORY_LIMIT: EXIT.limit,
   VAR_LIMIT: EXIT.limit,
   INPUT_LIMIT: EXIT.limit,
@@ -47,4 +48,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  the plug-in reported an error (error_set, non-zero return, WASI exit), or asked for a capability it was not granted
   2  usage, manifest or load error (bad flag, missing file, invalid manifest, unresolved import, unknown function)
   3  the plug-in trapped (unreachable, out-of-bounds access, stack overflow, a host function or an HTTP request failed)
-  4  a resource limit was hit (memory, vars, input, output, log or HTTP response size, time, fuel)`;
+  4  a resource limit was hit (memory, vars, input, output, log or HTTP response size, time, fuel)
+  70 a fault in the host, not the plug-in (INTERNAL: Tenon's own code threw; WORKER_CRASHED: a pool worker died)`;

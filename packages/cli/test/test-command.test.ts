@@ -69,14 +69,37 @@ describe('tenon test', () => {
   });
 
   test('config, WASI and time limits reach the plug-in', async () => {
-    const cases = await casesFile('options.json', {
+    const config = await casesFile('options.json', {
       cases: [
         { function: 'config', input: 'greeting', config: { greeting: 'hi' }, expect: { output: 'hi' } },
-        { function: 'config', input: 'greeting', timeoutMs: 1000, expect: { output: '' } },
+        { function: 'config', input: 'greeting', expect: { output: '' } },
       ],
     });
-    const result = await tenon(['test', fixture('config_var'), '--cases', cases]);
-    assert.equal(result.status, 0, result.stdout);
+    const configRun = await tenon(['test', fixture('config_var'), '--cases', config]);
+    assert.equal(configRun.status, 0, configRun.stdout);
+    assert.match(configRun.stdout, /2 passed, 0 failed/);
+
+    const wasi = await casesFile('wasi.json', {
+      cases: [
+        { name: 'with WASI', function: 'open_file', wasi: true, expect: { output: 'denied' } },
+        { name: 'without WASI', function: 'open_file', expect: { error: { code: 'LINK_FAILED', message: 'wasi_snapshot_preview1' } } },
+        // a 5 s sleep under a 50 ms deadline: only the case's timeoutMs can end it early
+        {
+          name: 'past its deadline',
+          function: 'nap',
+          input: '5000',
+          wasi: true,
+          timeoutMs: 50,
+          expect: { error: { code: 'TIMEOUT', message: '50 ms' } },
+        },
+      ],
+    });
+    const wasiRun = await tenon(['test', fixture('hello_wasi'), '--cases', wasi]);
+    assert.equal(wasiRun.status, 0, wasiRun.stdout + wasiRun.stderr);
+    assert.match(wasiRun.stdout, /ok {4}with WASI/);
+    assert.match(wasiRun.stdout, /ok {4}without WASI/);
+    assert.match(wasiRun.stdout, /ok {4}past its deadline/);
+    assert.match(wasiRun.stdout, /3 passed, 0 failed/);
   });
 
   test('host functions come from the module the cases file names', async () => {

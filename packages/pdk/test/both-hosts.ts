@@ -3,8 +3,8 @@
 import createExtismPlugin from '@extism/extism';
 import { createPlugin, type HostFunction, isTenonError, type Logger, type LogLevel } from '@tenon/runtime';
 
-/** A call's result: output bytes, or the error message (Tenon's with its code). */
-export type Outcome = { output: Uint8Array } | { error: string; code?: string };
+/** A call's result: output bytes, or the error message (Tenon's with its code and the plug-in's own message). */
+export type Outcome = { output: Uint8Array } | { error: string; code?: string; pluginMessage?: string; trapKind?: string };
 
 export interface Call {
   fn: string;
@@ -31,7 +31,13 @@ export async function onTenon(wasm: Uint8Array, call: Call, logs: string[] = [])
     return { output: plugin.call(call.fn, call.input).bytes() };
   } catch (error) {
     if (!isTenonError(error)) throw error;
-    return { error: error.message, code: error.code };
+    const { pluginMessage, kind } = error as { pluginMessage?: string; kind?: string };
+    return {
+      error: error.message,
+      code: error.code,
+      ...(pluginMessage !== undefined && { pluginMessage }),
+      ...(kind !== undefined && { trapKind: kind }),
+    };
   }
 }
 
@@ -55,7 +61,10 @@ function extismFunctions(
         read: (offset: bigint | number) => cx.read(BigInt(offset))?.bytes() ?? null,
         write: (data: string | Uint8Array) => cx.store(data),
       };
-      return (fn.call as (context: unknown, ...args: unknown[]) => unknown)(context, ...args);
+      const value = (fn.call as (context: unknown, ...args: unknown[]) => unknown)(context, ...args);
+      // Tenon takes a number for a declared i64 or ptr result; Extism needs the BigInt
+      const [result] = fn.results ?? [];
+      return (result === 'i64' || result === 'ptr') && typeof value === 'number' ? BigInt(value) : value;
     };
   }
   return namespaces;
@@ -80,4 +89,27 @@ export async function onExtism(wasm: Uint8Array, call: Call, logs: string[] = []
   } finally {
     await plugin.close();
   }
+}
+
+/**
+ * What went wrong, in terms both hosts can be held to: a missing function, the plug-in's own error
+ * message, or a trap's kind. Each host words its errors its own way; these are the facts under the
+ * words. Anything else is returned as it is, so a comparison fails on it.
+ */
+export function failure(outcome: Outcome): string | undefined {
+  if ('output' in outcome) return undefined;
+  if (outcome.code !== undefined) {
+    // Tenon
+    if (outcome.code === 'FUNCTION_NOT_FOUND') return `no function ${/"([^"]+)"/.exec(outcome.error)?.[1]}`;
+    if (outcome.code === 'PLUGIN_FAILED' && outcome.pluginMessage !== undefined) return `plug-in error: ${outcome.pluginMessage}`;
+    if (outcome.code === 'TRAP' && outcome.trapKind !== undefined) return `trap: ${outcome.trapKind}`;
+    return `${outcome.code}: ${outcome.error}`;
+  }
+  // @extism/extism 2.0.0-rc13's wording
+  const missing = /^Plugin error: function "([^"]+)" does not exist/.exec(outcome.error);
+  if (missing) return `no function ${missing[1]}`;
+  const reported = /^Plugin-originated error: (.*)$/s.exec(outcome.error);
+  if (reported) return `plug-in error: ${reported[1]}`;
+  if (outcome.error === 'unreachable') return 'trap: unreachable';
+  return `unrecognised: ${outcome.error}`;
 }

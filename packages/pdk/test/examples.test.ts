@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { HostFunction } from '@tenon/runtime';
 import type { TestCase } from '../../cli/src/cases.js';
 import { tenon } from '../../cli/test/run-tenon.js';
-import { type Outcome, onExtism, onTenon } from './both-hosts.js';
+import { failure, type Outcome, onExtism, onTenon } from './both-hosts.js';
 
 // Every example plug-in (examples/plugins/*, built by `npm test`'s pretest) passes its own
 // cases.json under `tenon test`, and every case gives the same bytes on @extism/extism.
@@ -25,7 +25,7 @@ for (const example of readdirSync(examples, { withFileTypes: true }).filter((d) 
       assert.match(result.stdout, / 0 failed/);
     });
 
-    test('gives the same output on Tenon and @extism/extism for every case', async () => {
+    test('gives the same output, or the same failure, on Tenon and @extism/extism for every case', async () => {
       const { cases, hostFunctions } = JSON.parse(readFileSync(casesPath, 'utf8')) as { cases: TestCase[]; hostFunctions?: string };
       const functions: HostFunction[] = hostFunctions ? (await import(pathToFileURL(join(dir, hostFunctions)).href)).functions : [];
       const bytes = readFileSync(wasm);
@@ -44,7 +44,7 @@ for (const example of readdirSync(examples, { withFileTypes: true }).filter((d) 
   });
 }
 
-/** Output bytes compare exactly; errors compare as "failed", since each host words its own. */
+/** Output bytes compare exactly; failures by what failed (a missing function, the plug-in's message, a trap's kind). */
 function summary(outcome: Outcome): string {
-  return 'output' in outcome ? `output ${Buffer.from(outcome.output).toString('base64')}` : 'failed';
+  return 'output' in outcome ? `output ${Buffer.from(outcome.output).toString('base64')}` : `failed: ${failure(outcome)}`;
 }

@@ -28,7 +28,8 @@ export type TenonErrorCode =
   | 'WORKER_CRASHED'
   | 'REENTRANT_CALL'
   | 'CLOSED'
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  | 'INTERNAL';
 
 /** Options every TenonError constructor takes. */
 export interface TenonErrorOptions {
@@ -235,6 +236,16 @@ export class PoolError extends TenonError {
   }
 }
 
+/**
+ * Tenon's own code threw during a call (a JavaScript error that is neither the plug-in's trap nor a
+ * coded error): a host bug, never blamed on the plug-in. The original error, with its stack, is the `cause`.
+ */
+export class InternalError extends TenonError {
+  constructor(message: string, options?: TenonErrorOptions) {
+    super('INTERNAL', message, options);
+  }
+}
+
 const CLASSES: Record<string, { prototype: TenonError }> = {
   TenonError,
   ManifestError,
@@ -251,6 +262,7 @@ const CLASSES: Record<string, { prototype: TenonError }> = {
   HttpError,
   StateError,
   PoolError,
+  InternalError,
 };
 
 /** An error as it crosses a thread: its class name, code, message and own fields. */

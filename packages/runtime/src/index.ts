@@ -15,6 +15,7 @@ export {
   FunctionNotFoundError,
   HostFunctionError,
   HttpError,
+  InternalError,
   isTenonError,
   type LimitCode,
   LimitError,

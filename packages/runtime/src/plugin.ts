@@ -1,5 +1,14 @@
 import type { CompiledPlugin } from './compiled.js';
-import { FunctionNotFoundError, HostFunctionError, LimitError, PluginError, StateError, TenonError, TrapError } from './errors.js';
+import {
+  FunctionNotFoundError,
+  HostFunctionError,
+  InternalError,
+  LimitError,
+  PluginError,
+  StateError,
+  TenonError,
+  TrapError,
+} from './errors.js';
 import { type CallContextOwner, KernelCallContext, toWasmResults, USER_NAMESPACE } from './host-functions.js';
 import { type HttpRequestRecord, PluginHttp } from './http/plugin-http.js';
 import type { Kernel, KernelHost } from './kernel/kernel.js';
@@ -195,7 +204,7 @@ export class Plugin implements CallContextOwner {
       this.#writeInput(this.#kernel, name, input);
       let rc: number;
       try {
-        rc = resultCode(fn());
+        rc = resultCode(fn(), name);
       } catch (error) {
         const exit = wasiExitCode(error);
         if (exit === undefined || this.#abort || this.#meter?.abort) throw error;
@@ -438,10 +447,13 @@ export class Plugin implements CallContextOwner {
       const reason = reported === 0 ? '' : `: ${this.#kernel.readText(reported) ?? ''}`;
       return new TrapError(trap.kind, `Plug-in function "${name}" ${trap.description}${reason}`, { cause: error });
     }
+    // Neither a trap nor a coded error: JavaScript thrown by the host's own code (a kernel import, a
+    // WASI call, a logger). Reporting it as the plug-in's trap would hide a host bug behind a guest.
     this.#live = undefined;
-    return new TrapError('other', `Plug-in function "${name}" failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    return new InternalError(
+      `Cannot call "${name}": the host failed inside the call (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}); this is a bug in the host, not the plug-in`,
+      { cause: error },
+    );
   }
 
   /** An import (a host function, an HTTP request) that ran past the call's deadline, or gave up at it, times the call out. */
@@ -572,10 +584,13 @@ function wasiSinks(
   }
 }
 
-function resultCode(value: unknown): number {
+function resultCode(value: unknown, name: string): number {
   if (value === undefined) return 0;
   if (typeof value === 'number') return value;
-  throw new TypeError(`the function returned ${typeof value}; plug-in functions return an i32 or nothing`);
+  throw new TrapError(
+    'other',
+    `Plug-in function "${name}" failed: the function returned ${typeof value}; plug-in functions return an i32 or nothing`,
+  );
 }
 
 function inputSize(input: PluginInput, bytes: Uint8Array | undefined): number {

