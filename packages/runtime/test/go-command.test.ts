@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { load } from './fixtures.js';
+import { compilePlugin, createPool } from '../src/index.js';
+import { fixture, load } from './fixtures.js';
 
 // Go wasip1 commands (the Go PDK's `_start`) run main and leave through proc_exit, as the Rust runtime sees them
 describe('a Go wasip1 command called through _start', () => {
@@ -20,5 +21,17 @@ describe('a Go wasip1 command called through _start', () => {
       pluginMessage: 'go: input says fail',
     });
     assert.equal(plugin.call('_start', 'go').text(), 'the last output');
+  });
+
+  test('in a worker pool too: the last output, or the error it set', async () => {
+    await using pool = createPool({ size: 1 });
+    const compiled = await compilePlugin(fixture('go_command'), { wasi: true, logLevel: 'off' });
+    assert.equal((await pool.call(compiled, '_start', 'go')).text(), 'the last output');
+    await assert.rejects(pool.call(compiled, '_start', 'fail'), {
+      name: 'PluginError',
+      code: 'PLUGIN_FAILED',
+      message: 'Plug-in function "_start" failed: go: input says fail',
+      pluginMessage: 'go: input says fail',
+    });
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compilePlugin, createPlugin, LinkError } from '../src/index.js';
+import { compilePlugin, createPlugin, createPool, LinkError } from '../src/index.js';
 import { fixture, u64 } from './fixtures.js';
 
 describe('linking', () => {
@@ -98,6 +98,18 @@ describe('linking', () => {
     );
     assert.equal(u64(plugin.call('run', new Uint8Array([4])).bytes()), 1919);
     assert.ok(plugin.stats.fuel! > 0);
+  });
+
+  test('a ring of modules runs in a worker pool as in-thread', async () => {
+    await using pool = createPool({ size: 1 });
+    const compiled = await compilePlugin({
+      wasm: [
+        { data: fixture('ring_mid1'), name: 'ring1' },
+        { data: fixture('ring_close'), name: 'ring2' },
+        { data: fixture('ring_main'), name: 'main' },
+      ],
+    });
+    assert.equal(u64((await pool.call(compiled, 'run', new Uint8Array([6]))).bytes()), 129129);
   });
 
   test('modules that import globals from each other in a cycle fail with LINK_FAILED naming it', async () => {

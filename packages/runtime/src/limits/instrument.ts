@@ -271,7 +271,10 @@ function capMemories(r: Reader, maxPages: number): Writer {
   for (let i = 0; i < count; i++) {
     const { flags, min, max } = readLimits(r);
     if (min > maxPages) {
-      throw new LimitError('MEMORY_LIMIT', `Memory ${i} starts at ${min} page${min === 1 ? '' : 's'}, more than memory.maxPages (${maxPages})`);
+      throw new LimitError(
+        'MEMORY_LIMIT',
+        `Memory ${i} starts at ${min} page${min === 1 ? '' : 's'}, more than memory.maxPages (${maxPages})`,
+      );
     }
     w.byte(flags | 1)
       .u32(min)
