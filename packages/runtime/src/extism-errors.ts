@@ -47,6 +47,11 @@ function extismMessage(error: TenonError, phase: Phase, useWasi: boolean): strin
       const url = (fields.resource as string | undefined) ?? host;
       return host === undefined ? undefined : `Call error: HTTP request to "${url}" is not allowed (no allowedHosts match "${host}")`;
     }
+    case 'HOST_FUNCTION_FAILED':
+      // @extism/extism without JSPI fails here too, less clearly: say what works instead
+      return error.message.includes('returned a Promise')
+        ? `${error.message} (pass runInWorker: true for async host functions)`
+        : undefined;
     case 'LINK_FAILED':
       return error instanceof LinkError ? linkMessage(error, useWasi) : undefined;
     default:

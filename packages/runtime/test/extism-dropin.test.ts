@@ -317,6 +317,20 @@ describe('runInWorker runs the plug-in off the main thread', () => {
     }
   });
 
+  test('an async host function in-thread fails the call with HOST_FUNCTION_FAILED, pointing at runInWorker', async () => {
+    const functions = { 'extism:host/user': { reflect: async () => 0n, add_i64: () => 0n } };
+    const plugin = await dropIn.createPlugin({ wasm: [{ data: fixture('host_call') }] }, { functions });
+    try {
+      await assert.rejects(plugin.call('reflect', 'x'), {
+        name: 'HostFunctionError',
+        code: 'HOST_FUNCTION_FAILED',
+        message: /returned a Promise.*\(pass runInWorker: true for async host functions\)$/,
+      });
+    } finally {
+      await plugin.close();
+    }
+  });
+
   test('an HTTP server in the host’s own thread answers a worker plug-in', async () => {
     const plugin = await dropIn.createPlugin(
       { wasm: [{ data: fixture('http_request') }] },
