@@ -8,6 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import wabtInit from 'wabt';
 import { compilePlugin, type HostFunction } from '../packages/runtime/src/index.js';
@@ -44,7 +45,9 @@ function time(fn: () => unknown, n: number, rounds = 9): number {
 const fmt = (ms: number): string => (ms < 1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(2)} ms`);
 
 // ---------------------------------------------------------------------------------------------
-console.log(`Tenon sandbox benchmark: Node ${process.version}\n`);
+// the machine's load beside the figures: on a shared machine it moves them more than any change does
+const machine = (): string => `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}`;
+console.log(`Tenon sandbox benchmark: Node ${process.version}, ${machine()}\n`);
 console.log('Fuel metering overhead (metered / unmetered, medians of 9 rounds, measured alternately):');
 
 /** A tight loop: sums 0..n. And a hashing loop: FNV-1a over the input, byte by byte. */
@@ -217,3 +220,4 @@ for (const [label, plugin, fn, options] of hostileCases) {
   console.log(`  ${label.padEnd(62)} tenon: ${results[0]}`);
   console.log(`  ${''.padEnd(62)} rc13:  ${results[1]}`);
 }
+console.log(`\nat the end: ${machine()}`);
