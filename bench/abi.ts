@@ -8,6 +8,7 @@
  * Prints medians of several rounds, measured side by side in one process, and the ratios.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import extism2 from '@extism/extism';
 import extism1 from 'extism-1';
 import { compilePlugin, createPlugin, type HostFunction, type PluginOptions } from '../packages/runtime/src/index.js';
@@ -86,7 +87,7 @@ function report(row: Row): void {
     `tenon ${format(row.tenon).padStart(9)}`,
     row.raw === undefined
       ? ''
-      : `raw ${format(row.raw).padStart(8)} (tenon/raw ${(row.tenon / row.raw).toFixed(2)}, +${format(row.tenon - row.raw)})`,
+      : `raw ${format(row.raw).padStart(8)} (tenon/raw ${(row.tenon / row.raw).toFixed(2)}, ${row.tenon >= row.raw ? '+' : '-'}${format(Math.abs(row.tenon - row.raw))})`,
     `rc13 ${format(row.rc13).padStart(9)} ${ratio(row.rc13, row.tenon).padStart(7)}`,
     `1.0.3 ${format(row.v1).padStart(9)} ${ratio(row.v1, row.tenon).padStart(7)}`,
   ];
@@ -256,7 +257,9 @@ async function instantiate(label: string, bytes: Uint8Array): Promise<void> {
   report(fresh);
 }
 
-console.log(`Tenon ABI benchmark: Node ${process.version}, medians of ${ROUNDS} rounds; ratios are other host / Tenon\n`);
+// the machine's load beside the figures: on a shared machine it moves them more than any change does
+const machine = (): string => `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}`;
+console.log(`Tenon ABI benchmark: Node ${process.version}, ${machine()}, medians of ${ROUNDS} rounds; ratios are other host / Tenon\n`);
 await countVowels('count vowels (our WAT)', wasm('count_vowels.wasm'), 'count_vowels', true);
 const rust = process.env.TENON_BENCH_RUST;
 if (rust && existsSync(rust)) await countVowels('count vowels (Rust PDK)', readFileSync(rust), 'count_vowels', false);
@@ -264,3 +267,4 @@ await echo();
 await hostFunction();
 await instantiate('count vowels (our WAT)', wasm('count_vowels.wasm'));
 if (rust && existsSync(rust)) await instantiate('count vowels (Rust PDK)', readFileSync(rust));
+console.log(`\nat the end: ${machine()}`);

@@ -78,7 +78,7 @@ if (host === 'tenon') {
     close(): Promise<void>;
   };
   // rc13's timeoutMs also covers starting its worker, which on a loaded machine can take longer
-  // than 200 ms: up to three tries, and the line says how many it took.
+  // than 200 ms: up to ten tries, and the line says how many it took.
   const load = async (): Promise<ExtismPlugin> =>
     (await createExtismPlugin(
       { wasm: [{ data: bytes }], memory } as never,
@@ -99,7 +99,7 @@ if (host === 'tenon') {
   let plugin: ExtismPlugin | undefined;
   let tries = 0;
   let failure: unknown;
-  while (!plugin && tries < 3) {
+  while (!plugin && tries < 10) {
     tries++;
     started = performance.now();
     try {

@@ -16,6 +16,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import createExtismPlugin from '@extism/extism';
 import { createPool, type HostFunction, type Pool } from '../packages/runtime/dist/index.js';
@@ -150,6 +151,9 @@ const plugins: Record<string, [string, () => Uint8Array, number, number, number]
 // Each section runs in a process of its own: V8 caps the address space one process may reserve
 // for WebAssembly memories, and the pools and rc13's workers of one section would crowd the next.
 if (section === undefined) {
+  // the machine's load beside the figures: on a shared machine it moves them more than any change does
+  const machine = (): string => `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}`;
+  console.log(`Tenon pool benchmark: Node ${process.version}, ${machine()}, medians of ${ROUNDS} rounds\n`);
   const header = ['case', 'Tenon pool', '@extism/extism rc13', 'ratio', 'target'];
   const sections = ['wat', ...(process.env.TENON_BENCH_RUST && existsSync(process.env.TENON_BENCH_RUST) ? ['rust'] : []), 'scaling'];
   const all = [header];
@@ -162,6 +166,7 @@ if (section === undefined) {
   }
   const widths = header.map((_, c) => Math.max(...all.map((row) => (row[c] ?? '').length)));
   for (const row of all) console.log(row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  '));
+  console.log(`\nat the end: ${machine()}`);
   process.exit(0);
 }
 

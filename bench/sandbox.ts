@@ -4,10 +4,12 @@
  * side by side).
  *
  *   npm run bench:sandbox
+ *   node --import tsx bench/sandbox.ts hostile                # one part: fuel, deadlines, fresh or hostile
  *   TENON_BENCH_RUST=path/code.wasm npm run bench:sandbox   # adds a Rust-PDK plug-in to the fuel workloads
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import wabtInit from 'wabt';
 import { compilePlugin, type HostFunction } from '../packages/runtime/src/index.js';
@@ -43,12 +45,20 @@ function time(fn: () => unknown, n: number, rounds = 9): number {
 
 const fmt = (ms: number): string => (ms < 1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(2)} ms`);
 
-// ---------------------------------------------------------------------------------------------
-console.log(`Tenon sandbox benchmark: Node ${process.version}\n`);
-console.log('Fuel metering overhead (metered / unmetered, medians of 9 rounds, measured alternately):');
+// the machine's load beside the figures: on a shared machine it moves them more than any change does
+const machine = (): string => `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}`;
+console.log(`Tenon sandbox benchmark: Node ${process.version}, ${machine()}\n`);
 
-/** A tight loop: sums 0..n. And a hashing loop: FNV-1a over the input, byte by byte. */
-const workloads = assemble(`(module
+/** `node --import tsx bench/sandbox.ts [fuel|deadlines|fresh|hostile]`: one part only; all by default. */
+const only = process.argv[2];
+const runs = (part: string): boolean => only === undefined || only === part;
+
+// ---------------------------------------------------------------------------------------------
+if (runs('fuel')) {
+  console.log('Fuel metering overhead (metered / unmetered, medians of 9 rounds, measured alternately):');
+
+  /** A tight loop: sums 0..n. And a hashing loop: FNV-1a over the input, byte by byte. */
+  const workloads = assemble(`(module
   (import "extism:host/env" "input_length" (func $input_length (result i64)))
   (import "extism:host/env" "input_load_u64" (func $input_load_u64 (param i64) (result i64)))
   (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
@@ -78,75 +88,79 @@ const workloads = assemble(`(module
       (local.set $i (i64.add (local.get $i) (i64.const 1))) (br $l)))
     (call $out (local.get $h)) (i32.const 0))
 )`);
-const mib = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 0xff);
-const text64k = 'The quick brown fox jumps over the lazy dog. '.repeat(1457).slice(0, 65536);
-const rust = process.env.TENON_BENCH_RUST;
-const cases: [string, Uint8Array, string, string | Uint8Array, number][] = [
-  ['tight loop (10M iterations, WAT)', workloads, 'tight_loop', '', 5],
-  ['hashing loop over 1 MiB (FNV-1a, WAT)', workloads, 'fnv1a', mib, 5],
-  ['count vowels in 64 KiB (C, clang -O2)', wasm('count_vowels_c'), 'count_vowels', text64k, 50],
-];
-if (rust && existsSync(rust)) cases.push(['count vowels in 64 KiB (Rust PDK)', readFileSync(rust), 'count_vowels', text64k, 50]);
-const fuelRows: string[] = [];
-for (const [label, bytes, fn, input, n] of cases) {
-  // meter: true: metering is otherwise on only when a limit asks for it, and these calls set none
-  const metered = (await compilePlugin(bytes, { logLevel: 'off', meter: true })).instantiate();
-  const plain = (await compilePlugin(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { logLevel: 'off' })).instantiate();
-  assert(Buffer.from(metered.call(fn, input).bytes()).equals(Buffer.from(plain.call(fn, input).bytes())), `${label}: same output`);
-  const m: number[] = [];
-  const p: number[] = [];
-  for (let k = 0; k < 3; k++) {
-    p.push(time(() => plain.call(fn, input), n));
-    m.push(time(() => metered.call(fn, input), n));
-  }
-  metered.call(fn, input);
-  assert(metered.stats.fuel !== undefined && plain.stats.fuel === undefined, `${label}: one side metered, the other not`);
-  const [pm, mm] = [median(p), median(m)];
-  const row = `  ${label.padEnd(42)} unmetered ${fmt(pm).padStart(9)}  metered ${fmt(mm).padStart(9)}  overhead ${(((mm - pm) / pm) * 100).toFixed(1).padStart(5)}%  fuel ${metered.stats.fuel}`;
-  fuelRows.push(row);
-  console.log(row);
-  metered.close();
-  plain.close();
-}
-
-function assert(ok: boolean, what: string): void {
-  if (!ok) throw new Error(`benchmark sanity check failed: ${what}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-console.log('\nDeadline precision (an infinite loop, in-thread, 20 runs each):');
-for (const timeoutMs of [10, 50, 200]) {
-  using plugin = (await compilePlugin(wasm('hostile'), { timeoutMs, functions: [boom()] })).instantiate();
-  const observed: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const start = performance.now();
-    try {
-      plugin.call('spin');
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'TIMEOUT') throw error;
+  const mib = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 0xff);
+  const text64k = 'The quick brown fox jumps over the lazy dog. '.repeat(1457).slice(0, 65536);
+  const rust = process.env.TENON_BENCH_RUST;
+  const cases: [string, Uint8Array, string, string | Uint8Array, number][] = [
+    ['tight loop (10M iterations, WAT)', workloads, 'tight_loop', '', 5],
+    ['hashing loop over 1 MiB (FNV-1a, WAT)', workloads, 'fnv1a', mib, 5],
+    ['count vowels in 64 KiB (C, clang -O2)', wasm('count_vowels_c'), 'count_vowels', text64k, 50],
+  ];
+  if (rust && existsSync(rust)) cases.push(['count vowels in 64 KiB (Rust PDK)', readFileSync(rust), 'count_vowels', text64k, 50]);
+  const fuelRows: string[] = [];
+  for (const [label, bytes, fn, input, n] of cases) {
+    // meter: true: metering is otherwise on only when a limit asks for it, and these calls set none
+    const metered = (await compilePlugin(bytes, { logLevel: 'off', meter: true })).instantiate();
+    const plain = (await compilePlugin(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { logLevel: 'off' })).instantiate();
+    assert(Buffer.from(metered.call(fn, input).bytes()).equals(Buffer.from(plain.call(fn, input).bytes())), `${label}: same output`);
+    const m: number[] = [];
+    const p: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      p.push(time(() => plain.call(fn, input), n));
+      m.push(time(() => metered.call(fn, input), n));
     }
-    observed.push(performance.now() - start);
+    metered.call(fn, input);
+    assert(metered.stats.fuel !== undefined && plain.stats.fuel === undefined, `${label}: one side metered, the other not`);
+    const [pm, mm] = [median(p), median(m)];
+    const row = `  ${label.padEnd(42)} unmetered ${fmt(pm).padStart(9)}  metered ${fmt(mm).padStart(9)}  overhead ${(((mm - pm) / pm) * 100).toFixed(1).padStart(5)}%  fuel ${metered.stats.fuel}`;
+    fuelRows.push(row);
+    console.log(row);
+    metered.close();
+    plain.close();
   }
-  const over = observed.map((o) => o - timeoutMs);
-  console.log(
-    `  timeoutMs ${String(timeoutMs).padStart(3)}: observed median ${median(observed).toFixed(2)} ms, overshoot median ${median(over).toFixed(2)} ms, max ${Math.max(...over).toFixed(2)} ms`,
-  );
-}
 
-function boom(): HostFunction {
-  return {
-    name: 'boom',
-    call: () => {
-      throw new Error('boom');
-    },
-  };
+  function assert(ok: boolean, what: string): void {
+    if (!ok) throw new Error(`benchmark sanity check failed: ${what}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
-console.log('\nFresh instance per call (instance: "fresh") against one reused instance, 11 bytes of input:');
-// A module as large as a real plug-in with a big data segment: its one function does no counting,
-// it copies the segment's first 8 bytes to the output. What a fresh instance costs is the segment.
-const big = assemble(`(module
+if (runs('deadlines')) {
+  console.log('\nDeadline precision (an infinite loop, in-thread, 20 runs each):');
+  for (const timeoutMs of [10, 50, 200]) {
+    using plugin = (await compilePlugin(wasm('hostile'), { timeoutMs, functions: [boom()] })).instantiate();
+    const observed: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const start = performance.now();
+      try {
+        plugin.call('spin');
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'TIMEOUT') throw error;
+      }
+      observed.push(performance.now() - start);
+    }
+    const over = observed.map((o) => o - timeoutMs);
+    console.log(
+      `  timeoutMs ${String(timeoutMs).padStart(3)}: observed median ${median(observed).toFixed(2)} ms, overshoot median ${median(over).toFixed(2)} ms, max ${Math.max(...over).toFixed(2)} ms`,
+    );
+  }
+
+  function boom(): HostFunction {
+    return {
+      name: 'boom',
+      call: () => {
+        throw new Error('boom');
+      },
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+if (runs('fresh')) {
+  console.log('\nFresh instance per call (instance: "fresh") against one reused instance, 11 bytes of input:');
+  // A module as large as a real plug-in with a big data segment: its one function does no counting,
+  // it copies the segment's first 8 bytes to the output. What a fresh instance costs is the segment.
+  const big = assemble(`(module
   (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
   (import "extism:host/env" "store_u64" (func $store_u64 (param i64 i64)))
   (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
@@ -157,63 +171,68 @@ const big = assemble(`(module
     (call $store_u64 (local.get $p) (i64.load (i32.const 1024)))
     (call $output_set (local.get $p) (i64.const 8))
     (i32.const 0)))`);
-for (const [label, bytes, fn] of [
-  [`count vowels, a ${(wasm('count_vowels').length / 1024).toFixed(1)} KB plug-in`, wasm('count_vowels'), 'count_vowels'],
-  [`8 bytes of a 2 MiB data segment, a ${(big.length / 1024 / 1024).toFixed(1)} MB plug-in`, big, 'first_bytes'],
-] as const) {
-  const fresh = (await compilePlugin(bytes, { logLevel: 'off', instance: 'fresh' })).instantiate();
-  const reuse = (await compilePlugin(bytes, { logLevel: 'off' })).instantiate();
-  const f = time(() => fresh.call(fn, 'Hello World'), 200);
-  const r = time(() => reuse.call(fn, 'Hello World'), 2000);
-  console.log(`  ${label.padEnd(56)} fresh ${fmt(f).padStart(9)}  reused ${fmt(r).padStart(9)}`);
-  fresh.close();
-  reuse.close();
+  for (const [label, bytes, fn] of [
+    [`count vowels, a ${(wasm('count_vowels').length / 1024).toFixed(1)} KB plug-in`, wasm('count_vowels'), 'count_vowels'],
+    [`8 bytes of a 2 MiB data segment, a ${(big.length / 1024 / 1024).toFixed(1)} MB plug-in`, big, 'first_bytes'],
+  ] as const) {
+    const fresh = (await compilePlugin(bytes, { logLevel: 'off', instance: 'fresh' })).instantiate();
+    const reuse = (await compilePlugin(bytes, { logLevel: 'off' })).instantiate();
+    const f = time(() => fresh.call(fn, 'Hello World'), 200);
+    const r = time(() => reuse.call(fn, 'Hello World'), 2000);
+    console.log(`  ${label.padEnd(56)} fresh ${fmt(f).padStart(9)}  reused ${fmt(r).padStart(9)}`);
+    fresh.close();
+    reuse.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
-console.log('\nHostile plug-ins, side by side (each case in its own process, 10 s limit):');
-const hostileCases = [
-  ['infinite loop (timeout 200 ms)', 'hostile', 'spin', {}],
-  ['infinite recursion', 'traps', 'recurse', {}],
-  ['memory.grow to the limit (max 16 pages)', 'traps', 'grow', { maxPages: 16, input: '\u0010' }],
-  ['kernel alloc to the limit (max 16 pages)', 'wild', 'alloc_bomb', { maxPages: 16 }],
-  ['an output of 1 GiB (max 64 pages)', 'hostile', 'output_bomb', { maxPages: 64 }],
-  ['a vars bomb (max 64 KiB of vars)', 'config_var', 'var_bomb', { maxVarBytes: 65536 }],
-  ['a log flood (10,000 lines)', 'logging', 'log_flood', { input: 'x' }],
-  ['wild offsets to every kernel import', 'wild', 'wild_writes', {}],
-  ['a host function that throws, caught in a loop (timeout 200 ms)', 'hostile', 'catch_spin', {}],
-  ['imports the host does not provide', 'missing_import', 'run', {}],
-  ['a start function that loops (timeout 200 ms)', 'start_loop', 'run', {}],
-  ['a malformed module', 'malformed', 'run', {}],
-] as const;
+if (runs('hostile')) {
+  console.log('\nHostile plug-ins, side by side (each case in its own process, 10 s limit):');
+  const hostileCases = [
+    ['infinite loop (timeout 200 ms)', 'hostile', 'spin', {}],
+    ['infinite recursion', 'traps', 'recurse', {}],
+    ['memory.grow to the limit (max 16 pages)', 'traps', 'grow', { maxPages: 16, input: '\u0010' }],
+    ['kernel alloc to the limit (max 16 pages)', 'wild', 'alloc_bomb', { maxPages: 16 }],
+    ['an output of 1 GiB (max 64 pages)', 'hostile', 'output_bomb', { maxPages: 64 }],
+    ['a vars bomb (max 64 KiB of vars)', 'config_var', 'var_bomb', { maxVarBytes: 65536 }],
+    ['a log flood (10,000 lines)', 'logging', 'log_flood', { input: 'x' }],
+    ['wild offsets to every kernel import', 'wild', 'wild_writes', {}],
+    ['a host function that throws, caught in a loop (timeout 200 ms)', 'hostile', 'catch_spin', {}],
+    ['imports the host does not provide', 'missing_import', 'run', {}],
+    ['a start function that loops (timeout 200 ms)', 'start_loop', 'run', {}],
+    ['a malformed module', 'malformed', 'run', {}],
+  ] as const;
 
-const child = new URL('./hostile-child.ts', import.meta.url).pathname;
-/** "first; then second" from the child's two lines; a child that died or hung says after which. */
-const outcome = (stdout: string, death?: string): string => {
-  const line = (prefix: string) =>
-    stdout
-      .split('\n')
-      .find((l) => l.startsWith(prefix))
-      ?.slice(prefix.length);
-  const [first, second] = [line('first: '), line('second: ')];
-  if (first === undefined) return death ?? 'no report';
-  return `${first}; then ${second ?? death ?? 'no report'}`;
-};
-console.log(`  ${'case'.padEnd(62)} tenon: first call; then a second call on the same plug-in`);
-console.log(`  ${''.padEnd(62)} @extism/extism 2.0.0-rc13: the same`);
-for (const [label, plugin, fn, options] of hostileCases) {
-  const results: string[] = [];
-  for (const host of ['tenon', 'rc13']) {
-    try {
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', child, host, plugin, fn, JSON.stringify(options)], {
-        timeout: 10_000,
-      });
-      results.push(outcome(stdout));
-    } catch (error) {
-      const e = error as { killed?: boolean; signal?: string; code?: number; stdout?: string };
-      results.push(outcome(e.stdout ?? '', e.killed ? 'HUNG (killed after 10 s)' : `PROCESS DIED (exit ${e.code ?? e.signal})`));
+  const child = new URL('./hostile-child.ts', import.meta.url).pathname;
+  /** "first; then second" from the child's two lines; a child that died or hung says after which. */
+  const outcome = (stdout: string, death?: string): string => {
+    const line = (prefix: string) =>
+      stdout
+        .split('\n')
+        .find((l) => l.startsWith(prefix))
+        ?.slice(prefix.length);
+    const [first, second] = [line('first: '), line('second: ')];
+    if (first === undefined) return death ?? 'no report';
+    return `${first}; then ${second ?? death ?? 'no report'}`;
+  };
+  console.log(`  ${'case'.padEnd(62)} tenon: first call; then a second call on the same plug-in`);
+  console.log(`  ${''.padEnd(62)} @extism/extism 2.0.0-rc13: the same`);
+  for (const [label, plugin, fn, options] of hostileCases) {
+    const results: string[] = [];
+    for (const host of ['tenon', 'rc13']) {
+      try {
+        const { stdout } = await run(process.execPath, ['--import', 'tsx', child, host, plugin, fn, JSON.stringify(options)], {
+          timeout: 10_000,
+        });
+        results.push(outcome(stdout));
+      } catch (error) {
+        const e = error as { killed?: boolean; signal?: string; code?: number; stdout?: string };
+        results.push(outcome(e.stdout ?? '', e.killed ? 'HUNG (killed after 10 s)' : `PROCESS DIED (exit ${e.code ?? e.signal})`));
+      }
     }
+    console.log(`  ${label.padEnd(62)} tenon: ${results[0]}`);
+    console.log(`  ${''.padEnd(62)} rc13:  ${results[1]}`);
   }
-  console.log(`  ${label.padEnd(62)} tenon: ${results[0]}`);
-  console.log(`  ${''.padEnd(62)} rc13:  ${results[1]}`);
 }
+
+console.log(`\nat the end: ${machine()}`);

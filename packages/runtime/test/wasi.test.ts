@@ -35,4 +35,11 @@ describe('WASI', () => {
     assert.throws(() => plugin.call('exit3'), { name: 'PluginError', code: 'PLUGIN_EXIT', returnCode: 3, message: /exited with code 3/ });
     assert.equal(plugin.call('open_file').text(), 'denied');
   });
+
+  test('WASI calls with pointers outside the plug-in’s memory answer EFAULT, and the plug-in goes on', async () => {
+    using plugin = await load('wasi_wild', { wasi: true });
+    // fd_write, clock_time_get, random_get, args_sizes_get, fd_fdstat_get, poll_oneoff
+    assert.deepEqual([...plugin.call('wild').bytes()], [21, 21, 21, 21, 21, 21]);
+    assert.deepEqual([...plugin.call('wild').bytes()], [21, 21, 21, 21, 21, 21]);
+  });
 });

@@ -125,6 +125,7 @@ export class WasiSandbox {
     }) as never;
     imports.poll_oneoff = ((input: number, output: number, subscriptions: number, events: number) =>
       pollClocks(view(), world, input, output, subscriptions, events)) as never;
+    for (const [name, fn] of Object.entries(imports)) imports[name] = faultOnBadAddress(fn);
     this.imports = imports;
   }
 
@@ -185,6 +186,26 @@ function pollClocks(view: DataView, world: WasiWorld, input: number, output: num
   return 0;
 }
 
+/**
+ * A plug-in's pointer outside its memory makes a DataView or typed array over that memory throw a
+ * RangeError, in the shim or in our own functions. WASI's answer to a bad address is EFAULT, and
+ * the plug-in goes on; anything else thrown is the host's own failure and propagates (INTERNAL).
+ */
+function faultOnBadAddress(fn: (...args: never[]) => unknown): (...args: never[]) => unknown {
+  return (...args) => {
+    try {
+      return fn(...args);
+    } catch (error) {
+      if (error instanceof RangeError && OUT_OF_BOUNDS.test(error.message)) return ERRNO_FAULT;
+      throw error;
+    }
+  };
+}
+
+/** V8's messages for an offset or length outside an ArrayBuffer (DataView and typed array constructors and accessors). */
+const OUT_OF_BOUNDS = /outside the bounds|out of bounds|Invalid typed array length|Invalid DataView length/;
+
+const ERRNO_FAULT = 21;
 const ERRNO_INTR = 27;
 const ERRNO_INVAL = 28;
 const ERRNO_NOTSUP = 58;
