@@ -102,7 +102,18 @@ function decodeBody(r: Reader, index: number, params: number): Body {
     }
   }
   if (!r.done) throw new LoadError(`function ${index} has bytes after its final "end"`);
-  return { reader: r, localsStart, localsEnd, params, locals, instructions, regionOf: Int32Array.from(regionOf), regions, unbounded, scaled };
+  return {
+    reader: r,
+    localsStart,
+    localsEnd,
+    params,
+    locals,
+    instructions,
+    regionOf: Int32Array.from(regionOf),
+    regions,
+    unbounded,
+    scaled,
+  };
 }
 
 /**
