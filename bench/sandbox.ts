@@ -6,7 +6,7 @@
  *   npm run bench:sandbox
  *   TENON_BENCH_RUST=path/code.wasm npm run bench:sandbox   # adds a Rust-PDK plug-in to the fuel workloads
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import wabtInit from 'wabt';
@@ -89,7 +89,7 @@ const cases: [string, Uint8Array, string, string | Uint8Array, number][] = [
 if (rust && existsSync(rust)) cases.push(['count vowels in 64 KiB (Rust PDK)', readFileSync(rust), 'count_vowels', text64k, 50]);
 const fuelRows: string[] = [];
 for (const [label, bytes, fn, input, n] of cases) {
-  const metered = (await compilePlugin(bytes, { logLevel: 'off' })).instantiate();
+  const metered = (await compilePlugin(bytes, { logLevel: 'off', meter: true })).instantiate();
   const plain = (await compilePlugin(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { logLevel: 'off' })).instantiate();
   assert(Buffer.from(metered.call(fn, input).bytes()).equals(Buffer.from(plain.call(fn, input).bytes())), `${label}: same output`);
   const m: number[] = [];
@@ -138,6 +138,58 @@ function boom(): HostFunction {
       throw new Error('boom');
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+console.log('\nWork in one instruction (bulk memory and table operations, memory.grow), in-thread, 5 runs each:');
+const bulkCases: [string, string, Record<string, unknown>][] = [
+  ['64 MiB memory.fill in a loop, timeoutMs 200', 'fill_loop', { timeoutMs: 200 }],
+  ['32 MiB memory.copy in a loop, timeoutMs 200', 'copy_loop', { timeoutMs: 200 }],
+  ['65,536-element table.fill in a loop, timeoutMs 200', 'table_fill_loop', { timeoutMs: 200 }],
+  ['memory.grow 1 until it fails (cap 60,000 pages), timeoutMs 200', 'grow_loop', { timeoutMs: 200, memory: { maxPages: 60_000 } }],
+  ['table.grow 1 until it fails, timeoutMs 200', 'table_grow_loop', { timeoutMs: 200 }],
+  ['64 MiB memory.fill in a loop, fuel 100,000', 'fill_loop', { fuel: 100_000 }],
+];
+for (const [label, fn, options] of bulkCases) {
+  const observed: number[] = [];
+  let code = '';
+  for (let i = 0; i < 5; i++) {
+    using plugin = (await compilePlugin(wasm('bulk'), { logLevel: 'off', ...options })).instantiate();
+    const start = performance.now();
+    try {
+      plugin.call(fn);
+    } catch (error) {
+      code = (error as { code?: string }).code ?? String(error);
+    }
+    observed.push(performance.now() - start);
+  }
+  const deadline = (options.timeoutMs as number | undefined) ?? 0;
+  console.log(
+    `  ${label.padEnd(66)} ${code.padEnd(15)} median ${median(observed).toFixed(1).padStart(6)} ms, max ${Math.max(...observed)
+      .toFixed(1)
+      .padStart(
+        6,
+      )} ms (over the deadline: median ${(median(observed) - deadline).toFixed(1)}, max ${(Math.max(...observed) - deadline).toFixed(1)} ms)`,
+  );
+}
+{
+  // in a child process: Node waits for a stuck worker thread at exit, so the child is killed once it has reported
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./hard-timeout-child.ts', import.meta.url).pathname]);
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk;
+  });
+  const line = await new Promise<string>((resolve) => {
+    const timer = setTimeout(() => resolve('no answer in 60 s'), 60_000);
+    child.stdout.on('data', () => {
+      if (out.includes('\n')) {
+        clearTimeout(timer);
+        resolve(out.trim());
+      }
+    });
+  });
+  child.kill('SIGKILL');
+  console.log(`  ${'pool, hardTimeoutMs 1000, unmetered 64 MiB memory.fill loop'.padEnd(66)} ${line}`);
 }
 
 // ---------------------------------------------------------------------------------------------

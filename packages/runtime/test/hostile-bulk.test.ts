@@ -102,15 +102,15 @@ describe('hostile bulk instructions', () => {
 });
 
 const wabt = await wabtInit();
+const assemble = (text: string): Uint8Array => {
+  const parsed = wabt.parseWat('test.wat', text, { bulk_memory: true, reference_types: true });
+  parsed.validate();
+  const { buffer } = parsed.toBinary({});
+  parsed.destroy();
+  return buffer;
+};
 
 describe('random mixes of bulk instructions, grows and loops under a deadline', () => {
-  const assemble = (text: string): Uint8Array => {
-    const parsed = wabt.parseWat('mix.wat', text, { bulk_memory: true, reference_types: true });
-    parsed.validate();
-    const { buffer } = parsed.toBinary({});
-    parsed.destroy();
-    return buffer;
-  };
   // Operands stay in bounds (16 MiB of memory, 4,096 table elements), so every mix runs until stopped.
   const op = fc.oneof(
     fc.integer({ min: 0, max: 1 << 24 }).map((n) => `(memory.fill (i32.const 0) (i32.const 1) (i32.const ${n}))`),
@@ -149,6 +149,57 @@ describe('random mixes of bulk instructions, grows and loops under a deadline', 
         assert.ok(ms < 50 + SLACK_MS, `stopped after ${ms.toFixed(0)} ms`);
       }),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 25) },
+    );
+  });
+});
+
+describe('large memory.fill and memory.copy, split into pieces with a deadline check between them', () => {
+  // Fills 4 MiB with a pattern, runs one memory.copy(d, s, n) and one memory.fill(fd, 0x5a, fn)
+  // from the input (u64 LE each), and outputs a hash of the memory: metered and unmetered must agree.
+  const module = assemble(`(module
+    (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+    (import "extism:host/env" "store_u64" (func $store_u64 (param i64 i64)))
+    (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+    (import "extism:host/env" "input_load_u64" (func $in (param i64) (result i64)))
+    (memory (export "memory") 64)
+    (func $hash (result i64) (local $i i32) (local $h i64)
+      (local.set $h (i64.const 0xcbf29ce484222325))
+      (loop $l
+        (local.set $h (i64.mul (i64.xor (local.get $h) (i64.load (local.get $i))) (i64.const 0x100000001b3)))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 8))) (i32.const 0x400000))))
+      (local.get $h))
+    (func (export "run") (result i32) (local $i i32) (local $p i64)
+      (loop $l
+        (i32.store (local.get $i) (i32.mul (local.get $i) (i32.const 2654435761)))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (i32.const 0x400000))))
+      (memory.copy (i32.wrap_i64 (call $in (i64.const 0))) (i32.wrap_i64 (call $in (i64.const 8))) (i32.wrap_i64 (call $in (i64.const 16))))
+      (memory.fill (i32.wrap_i64 (call $in (i64.const 24))) (i32.const 0x5a) (i32.wrap_i64 (call $in (i64.const 32))))
+      (local.set $p (call $alloc (i64.const 8)))
+      (call $store_u64 (local.get $p) (call $hash))
+      (call $output_set (local.get $p) (i64.const 8))
+      (i32.const 0)))`);
+
+  test('give the same memory as the whole instructions, overlapping either way, and trap the same out of bounds', async () => {
+    using metered = (await compilePlugin(module, { meter: true, logLevel: 'off' })).instantiate();
+    using plain = (await compilePlugin(new WebAssembly.Module(module as Uint8Array<ArrayBuffer>), { logLevel: 'off' })).instantiate();
+    const outcome = (plugin: typeof plain, input: Uint8Array) => {
+      try {
+        return Buffer.from(plugin.call('run', input).bytes()).toString('hex');
+      } catch (error) {
+        return isTenonError(error) ? error.code : String(error);
+      }
+    };
+    const size = 0x400000;
+    const offset = fc.oneof(fc.integer({ min: 0, max: size }), fc.integer({ min: size - 0x50000, max: size + 8 }));
+    const length = fc.oneof(fc.integer({ min: 0, max: size }), fc.integer({ min: 0x3fff0, max: 0x80010 }), fc.constant(0x100000));
+    fc.assert(
+      fc.property(offset, offset, length, offset, length, (...values) => {
+        const input = new Uint8Array(40);
+        const view = new DataView(input.buffer);
+        values.forEach((value, i) => view.setBigUint64(i * 8, BigInt(value), true));
+        assert.equal(outcome(metered, input), outcome(plain, input));
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 60) },
     );
   });
 });
