@@ -77,6 +77,17 @@ const workloads = assemble(`(module
       (local.set $h (i64.mul (i64.xor (local.get $h) (i64.load8_u (i32.wrap_i64 (local.get $i)))) (i64.const 0x100000001b3)))
       (local.set $i (i64.add (local.get $i) (i64.const 1))) (br $l)))
     (call $out (local.get $h)) (i32.const 0))
+  ;; bulk instructions, charged for their work: 100,000 copies of 4 KiB, and 200 fills of 1 MiB (in 256 KiB pieces when metered)
+  (func (export "copy_4k") (result i32) (local $i i32)
+    (loop $l
+      (memory.copy (i32.and (i32.mul (local.get $i) (i32.const 4096)) (i32.const 0xfffff)) (i32.const 0x100000) (i32.const 4096))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 100000))))
+    (call $out (i64.load (i32.const 0))) (i32.const 0))
+  (func (export "fill_1m") (result i32) (local $i i32)
+    (loop $l
+      (memory.fill (i32.const 0) (local.get $i) (i32.const 0x100000))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 200))))
+    (call $out (i64.load (i32.const 0))) (i32.const 0))
 )`);
 const mib = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 0xff);
 const text64k = 'The quick brown fox jumps over the lazy dog. '.repeat(1457).slice(0, 65536);
@@ -85,6 +96,8 @@ const cases: [string, Uint8Array, string, string | Uint8Array, number][] = [
   ['tight loop (10M iterations, WAT)', workloads, 'tight_loop', '', 5],
   ['hashing loop over 1 MiB (FNV-1a, WAT)', workloads, 'fnv1a', mib, 5],
   ['count vowels in 64 KiB (C, clang -O2)', wasm('count_vowels_c'), 'count_vowels', text64k, 50],
+  ['memory.copy of 4 KiB, 100,000 times (WAT)', workloads, 'copy_4k', '', 5],
+  ['memory.fill of 1 MiB, 200 times (WAT)', workloads, 'fill_1m', '', 5],
 ];
 if (rust && existsSync(rust)) cases.push(['count vowels in 64 KiB (Rust PDK)', readFileSync(rust), 'count_vowels', text64k, 50]);
 const fuelRows: string[] = [];
@@ -234,6 +247,8 @@ const hostileCases = [
   ['imports the host does not provide', 'missing_import', 'run', {}],
   ['a start function that loops (timeout 200 ms)', 'start_loop', 'run', {}],
   ['a malformed module', 'malformed', 'run', {}],
+  ['a loop of 64 MiB memory.fill (timeout 200 ms)', 'bulk', 'fill_loop', {}],
+  ['memory.grow 1 until it fails (timeout 200 ms, max 60,000 pages)', 'bulk', 'grow_loop', { maxPages: 60_000 }],
 ] as const;
 
 const child = new URL('./hostile-child.ts', import.meta.url).pathname;
