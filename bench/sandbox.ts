@@ -7,7 +7,7 @@
  *   node --import tsx bench/sandbox.ts hostile                # one part: fuel, deadlines, fresh or hostile
  *   TENON_BENCH_RUST=path/code.wasm npm run bench:sandbox   # adds a Rust-PDK plug-in to the fuel workloads
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { promisify } from 'node:util';
@@ -87,6 +87,17 @@ if (runs('fuel')) {
       (local.set $h (i64.mul (i64.xor (local.get $h) (i64.load8_u (i32.wrap_i64 (local.get $i)))) (i64.const 0x100000001b3)))
       (local.set $i (i64.add (local.get $i) (i64.const 1))) (br $l)))
     (call $out (local.get $h)) (i32.const 0))
+  ;; bulk instructions, charged for their work: 100,000 copies of 4 KiB, and 200 fills of 1 MiB (in 256 KiB pieces when metered)
+  (func (export "copy_4k") (result i32) (local $i i32)
+    (loop $l
+      (memory.copy (i32.and (i32.mul (local.get $i) (i32.const 4096)) (i32.const 0xfffff)) (i32.const 0x100000) (i32.const 4096))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 100000))))
+    (call $out (i64.load (i32.const 0))) (i32.const 0))
+  (func (export "fill_1m") (result i32) (local $i i32)
+    (loop $l
+      (memory.fill (i32.const 0) (local.get $i) (i32.const 0x100000))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 200))))
+    (call $out (i64.load (i32.const 0))) (i32.const 0))
 )`);
   const mib = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 0xff);
   const text64k = 'The quick brown fox jumps over the lazy dog. '.repeat(1457).slice(0, 65536);
@@ -95,6 +106,8 @@ if (runs('fuel')) {
     ['tight loop (10M iterations, WAT)', workloads, 'tight_loop', '', 5],
     ['hashing loop over 1 MiB (FNV-1a, WAT)', workloads, 'fnv1a', mib, 5],
     ['count vowels in 64 KiB (C, clang -O2)', wasm('count_vowels_c'), 'count_vowels', text64k, 50],
+    ['memory.copy of 4 KiB, 100,000 times (WAT)', workloads, 'copy_4k', '', 5],
+    ['memory.fill of 1 MiB, 200 times (WAT)', workloads, 'fill_1m', '', 5],
   ];
   if (rust && existsSync(rust)) cases.push(['count vowels in 64 KiB (Rust PDK)', readFileSync(rust), 'count_vowels', text64k, 50]);
   const fuelRows: string[] = [];
@@ -143,6 +156,57 @@ if (runs('deadlines')) {
     console.log(
       `  timeoutMs ${String(timeoutMs).padStart(3)}: observed median ${median(observed).toFixed(2)} ms, overshoot median ${median(over).toFixed(2)} ms, max ${Math.max(...over).toFixed(2)} ms`,
     );
+  }
+
+  console.log('\nWork in one instruction (bulk memory and table operations, memory.grow), in-thread, 5 runs each:');
+  const bulkCases: [string, string, Record<string, unknown>][] = [
+    ['64 MiB memory.fill in a loop, timeoutMs 200', 'fill_loop', { timeoutMs: 200 }],
+    ['32 MiB memory.copy in a loop, timeoutMs 200', 'copy_loop', { timeoutMs: 200 }],
+    ['65,536-element table.fill in a loop, timeoutMs 200', 'table_fill_loop', { timeoutMs: 200 }],
+    ['memory.grow 1 until it fails (cap 60,000 pages), timeoutMs 200', 'grow_loop', { timeoutMs: 200, memory: { maxPages: 60_000 } }],
+    ['table.grow 1 until it fails, timeoutMs 200', 'table_grow_loop', { timeoutMs: 200 }],
+    ['64 MiB memory.fill in a loop, fuel 100,000', 'fill_loop', { fuel: 100_000 }],
+  ];
+  for (const [label, fn, options] of bulkCases) {
+    const observed: number[] = [];
+    let code = '';
+    for (let i = 0; i < 5; i++) {
+      using plugin = (await compilePlugin(wasm('bulk'), { logLevel: 'off', ...options })).instantiate();
+      const start = performance.now();
+      try {
+        plugin.call(fn);
+      } catch (error) {
+        code = (error as { code?: string }).code ?? String(error);
+      }
+      observed.push(performance.now() - start);
+    }
+    const deadline = (options.timeoutMs as number | undefined) ?? 0;
+    console.log(
+      `  ${label.padEnd(66)} ${code.padEnd(15)} median ${median(observed).toFixed(1).padStart(6)} ms, max ${Math.max(...observed)
+        .toFixed(1)
+        .padStart(
+          6,
+        )} ms (over the deadline: median ${(median(observed) - deadline).toFixed(1)}, max ${(Math.max(...observed) - deadline).toFixed(1)} ms)`,
+    );
+  }
+  {
+    // in a child process: Node waits for a stuck worker thread at exit, so the child is killed once it has reported
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./hard-timeout-child.ts', import.meta.url).pathname]);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk;
+    });
+    const line = await new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve('no answer in 60 s'), 60_000);
+      child.stdout.on('data', () => {
+        if (out.includes('\n')) {
+          clearTimeout(timer);
+          resolve(out.trim());
+        }
+      });
+    });
+    child.kill('SIGKILL');
+    console.log(`  ${'pool, hardTimeoutMs 1000, unmetered 64 MiB memory.fill loop'.padEnd(66)} ${line}`);
   }
 
   function boom(): HostFunction {
@@ -201,6 +265,8 @@ if (runs('hostile')) {
     ['imports the host does not provide', 'missing_import', 'run', {}],
     ['a start function that loops (timeout 200 ms)', 'start_loop', 'run', {}],
     ['a malformed module', 'malformed', 'run', {}],
+    ['a loop of 64 MiB memory.fill (timeout 200 ms)', 'bulk', 'fill_loop', {}],
+    ['memory.grow 1 until it fails (timeout 200 ms, max 60,000 pages)', 'bulk', 'grow_loop', { maxPages: 60_000 }],
   ] as const;
 
   const child = new URL('./hostile-child.ts', import.meta.url).pathname;

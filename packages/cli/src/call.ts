@@ -1,4 +1,14 @@
-import { createPlugin, isTenonError, type Logger, type LogLevel, type Plugin, type PluginOptions } from '@tenon/runtime';
+import { readFile } from 'node:fs/promises';
+import {
+  createPlugin,
+  isTenonError,
+  type Logger,
+  type LogLevel,
+  type Manifest,
+  type Plugin,
+  type PluginOptions,
+  parseManifest,
+} from '@tenon/runtime';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import type { Io } from './main.js';
@@ -22,6 +32,17 @@ interface CallFlags {
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'off'];
 
+/**
+ * Limits `tenon call` sets unless a flag or the manifest does: whoever runs a plug-in by hand runs
+ * a stranger's code, and without them a page-by-page grow took 4 GiB and minutes of CPU.
+ */
+export const CALL_DEFAULTS = {
+  /** Wall-clock limit per call, in milliseconds. */
+  timeoutMs: 10_000,
+  /** Pages of 64 KiB each memory may grow by (256 MiB). */
+  maxPages: 4096,
+} as const;
+
 /** `tenon call`: load a plug-in, call one function, print its output. */
 export function callCommand(io: Io, exit: (status: number) => void): Command {
   return new Command('call')
@@ -32,10 +53,18 @@ export function callCommand(io: Io, exit: (status: number) => void): Command {
     .option('--stdin', 'read the input from standard input')
     .option('-c, --config <key=value>', 'a config value (repeatable)', keyValue, {})
     .option('--wasi', 'give the plug-in WASI preview 1 (sandboxed: no environment, no files but --allow-path)')
-    .option('--memory-max <pages>', 'pages of 64 KiB each memory may hold', positiveInteger)
+    .option(
+      '--memory-max <pages>',
+      `pages of 64 KiB each memory may hold, from zero (default ${CALL_DEFAULTS.maxPages}, ${CALL_DEFAULTS.maxPages / 16} MiB, unless the manifest sets memory.max_pages)`,
+      nonNegativeInteger,
+    )
     .addOption(new Option('--log-level <level>', 'lowest plug-in log level shown on stderr').choices(LOG_LEVELS).default('info'))
     .option('--loop <n>', 'call n times on one instance; print the last output and timings', positiveInteger, 1)
-    .option('--timeout <ms>', 'wall-clock limit per call, in milliseconds', positiveInteger)
+    .option(
+      '--timeout <ms>',
+      `wall-clock limit per call, in milliseconds; 0 for no limit (default ${CALL_DEFAULTS.timeoutMs}, unless the manifest sets timeout_ms)`,
+      nonNegativeInteger,
+    )
     .option('--fuel <n>', 'fuel limit per call (about one unit per WebAssembly instruction)', positiveInteger)
     .addOption(
       new Option('--instance <mode>', 'reuse one instance for every call, or a fresh one per call')
@@ -43,7 +72,12 @@ export function callCommand(io: Io, exit: (status: number) => void): Command {
         .default('reuse'),
     )
     .option('--stats', 'after each call, print {"fuel","durationMs","memoryPages","kernelBytes"} as one JSON line on stderr')
-    .option('--allow-host <host>', 'a host name glob the plug-in may reach over HTTP, such as *.example.com (repeatable)', collect, [])
+    .option(
+      '--allow-host <host>',
+      'a host name glob the plug-in may reach over HTTP, such as *.example.com or 127.0.0.1: no scheme, port or path (repeatable)',
+      hostPattern,
+      [],
+    )
     .option('--audit', 'print each HTTP request the plug-in makes or tries as one JSON line on stderr')
     .option(
       '--allow-path <host:guest>',
@@ -65,6 +99,9 @@ async function runCall(source: string, name: string, flags: CallFlags, io: Io): 
     return EXIT.usage;
   }
   const input = flags.stdin ? await readAll(io.stdin) : (flags.input ?? '');
+  const manifest = await manifestOf(source);
+  const timeoutMs = flags.timeout ?? (manifest?.timeoutMs !== undefined ? undefined : CALL_DEFAULTS.timeoutMs);
+  const maxPages = flags.memoryMax ?? (manifest?.memory?.maxPages !== undefined ? undefined : CALL_DEFAULTS.maxPages);
 
   const options: PluginOptions = {
     config: flags.config,
@@ -72,8 +109,8 @@ async function runCall(source: string, name: string, flags: CallFlags, io: Io): 
     logger: stderrLogger(io),
     ...((flags.wasi || Object.keys(flags.allowPath).length > 0) && { wasi: true }),
     ...(Object.keys(flags.allowPath).length > 0 && { allowedPaths: flags.allowPath }),
-    ...(flags.memoryMax !== undefined && { memory: { maxPages: flags.memoryMax } }),
-    ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
+    ...(maxPages !== undefined && { memory: { maxPages } }),
+    ...(timeoutMs !== undefined && { timeoutMs: timeoutMs === 0 ? null : timeoutMs }),
     ...(flags.fuel !== undefined && { fuel: flags.fuel }),
     ...(flags.stats && { meter: true }),
     ...(flags.allowHost.length > 0 && { allowedHosts: flags.allowHost }),
@@ -149,12 +186,35 @@ function hostGuest(value: string, previous: Record<string, string>): Record<stri
   return { ...previous, [host]: guest };
 }
 
+/** The manifest `source` names, when it is a manifest file that parses; createPlugin reports any problem with it. */
+async function manifestOf(source: string): Promise<Manifest | undefined> {
+  if (!source.toLowerCase().endsWith('.json')) return undefined;
+  try {
+    return parseManifest(await readFile(source, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A glob is matched against the request's host name only: one with a scheme, port or path never matches. */
+function hostPattern(value: string, previous: string[]): string[] {
+  if (value === '' || /[:/]/.test(value)) {
+    throw new InvalidArgumentError(
+      `"${value}" can never match: patterns match the host name alone (such as api.example.com, *.example.com or 127.0.0.1), without a scheme, port or path`,
+    );
+  }
+  return [...previous, value];
+}
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0 || value.trim() === '')
+    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
+  return n;
+}
+
 function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   return n;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

@@ -100,7 +100,8 @@ describe('tenon call', () => {
       [['call', fixture('missing_import'), 'run'], /LINK_FAILED/],
       [['call', fixture('count_vowels')], /missing required argument/],
       [['call', fixture('count_vowels'), 'count_vowels', '--bogus'], /unknown option/],
-      [['call', fixture('count_vowels'), 'count_vowels', '--memory-max', 'lots'], /positive integer/],
+      [['call', fixture('count_vowels'), 'count_vowels', '--memory-max', 'lots'], /non-negative integer/],
+      [['call', fixture('count_vowels'), 'count_vowels', '--timeout', '-1'], /non-negative integer/],
       [['call', fixture('count_vowels'), 'count_vowels', '--log-level', 'loud'], /Allowed choices/],
       [['nope'], /unknown command/],
     ];
@@ -203,9 +204,128 @@ describe('tenon call', () => {
     assert.equal(Buffer.from(fresh.stdout, 'latin1').readBigUInt64LE(0), 1n);
   });
 
-  test('--help lists the exit codes', async () => {
+  test('--help lists the exit codes and the default limits', async () => {
     const result = await tenon(['call', '--help']);
     assert.equal(result.status, 0);
     assert.match(result.stdout, /Exit codes:\n {2}0 {2}success/);
+    assert.match(
+      result.stdout.replace(/\s+/g, ' '),
+      /--memory-max <pages> .*\(default 4096, 256 MiB, unless the manifest sets memory\.max_pages\)/,
+    );
+    assert.match(
+      result.stdout.replace(/\s+/g, ' '),
+      /--timeout <ms> .*0 for no limit \(default 10000, unless the manifest sets timeout_ms\)/,
+    );
+  });
+
+  test('by default each memory may grow by 4096 pages, and a manifest or --memory-max sets another cap', async () => {
+    // grow_loop grows by 2^(input byte) pages until memory.grow fails, then outputs the pages it has (1024 at the start)
+    const pages = async (args: string[], source = fixture('bulk')) => {
+      const result = await tenon(['call', source, 'grow_loop', '--input', '\n', ...args]);
+      assert.equal(result.status, 0, result.stderr);
+      return Buffer.from(result.stdout, 'latin1').readBigUInt64LE(0);
+    };
+    assert.equal(await pages([]), 1024n + 4096n);
+    assert.equal(await pages(['--memory-max', '2048']), 1024n + 2048n);
+    const manifest = join(dir, 'capped.json');
+    await writeFile(manifest, JSON.stringify({ wasm: [{ path: fixture('bulk') }], memory: { max_pages: 1024 } }));
+    assert.equal(await pages([], manifest), 1024n + 1024n);
+  });
+
+  test('--memory-max 0 allows no growth at all, as memory.maxPages 0 does', async () => {
+    assert.equal(
+      Buffer.from((await tenon(['call', fixture('bulk'), 'grow_loop', '--memory-max', '0'])).stdout, 'latin1').readBigUInt64LE(0),
+      1024n,
+    );
+    const result = await tenon(['call', fixture('echo'), 'echo', '--memory-max', '0', '--input', 'x'.repeat(100_000)]);
+    assert.equal(result.status, 4);
+    assert.match(result.stderr, /MEMORY_LIMIT: .*100000 bytes does not fit in Extism memory \(memory\.maxPages 0\)/);
+    assert.equal((await tenon(['call', fixture('echo'), 'echo', '--memory-max', '0', '--input', 'small'])).stdout, 'small');
+  });
+
+  test('with no --timeout an endless loop is stopped by the default 10 s limit (exit 4); a manifest timeout_ms wins over it', async () => {
+    const result = await tenon(['call', fixture('start_loop'), 'run']);
+    assert.equal(result.status, 4);
+    assert.match(result.stderr, /TIMEOUT: .*10000 ms deadline/);
+    const manifest = join(dir, 'timed.json');
+    await writeFile(manifest, JSON.stringify({ wasm: [{ path: fixture('start_loop') }], timeout_ms: 50 }));
+    const timed = await tenon(['call', manifest, 'run']);
+    assert.equal(timed.status, 4);
+    assert.match(timed.stderr, /TIMEOUT: .*50 ms deadline/);
+  });
+
+  test('--timeout 0 lifts the time limit: the plug-in runs unmetered', async () => {
+    const result = await tenon(['call', fixture('count_vowels'), 'count_vowels', '--input', 'Hello', '--timeout', '0', '--stats']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, '{"count":2}');
+    const plain = await tenon(['call', fixture('count_vowels'), 'count_vowels', '--input', 'Hello', '--timeout', '0']);
+    assert.deepEqual(plain, { status: 0, stdout: '{"count":2}', stderr: '' });
+  });
+
+  test('--allow-host refuses a pattern with a scheme, a port or a path (exit 2), saying what patterns match', async () => {
+    for (const pattern of ['http://127.0.0.1', '127.0.0.1:8080', 'example.com/api', '']) {
+      const result = await tenon(['call', fixture('http_request'), 'request', '--allow-host', pattern]);
+      assert.equal(result.status, 2, pattern);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `"${pattern.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" can never match: patterns match the host name alone \\(such as api\\.example\\.com, \\*\\.example\\.com or 127\\.0\\.0\\.1\\)`,
+        ),
+      );
+    }
+  });
+
+  describe('hostile plug-ins exit 4 with a typed error, within their bounds', () => {
+    test('a loop of 64 MiB memory.fill under --timeout 200: TIMEOUT', async () => {
+      const result = await tenon(['call', fixture('bulk'), 'fill_loop', '--timeout', '200']);
+      assert.equal(result.status, 4);
+      assert.match(result.stderr, /^tenon: TIMEOUT: Plug-in function "fill_loop" ran past its 200 ms deadline/);
+    });
+
+    test('the same loop under --fuel 100000: FUEL_EXHAUSTED at the first fill, which is charged before it runs', async () => {
+      const result = await tenon(['call', fixture('bulk'), 'fill_loop', '--fuel', '100000']);
+      assert.equal(result.status, 4);
+      assert.match(result.stderr, /^tenon: FUEL_EXHAUSTED: Plug-in function "fill_loop" ran out of fuel: used 167772\d\d of 100000\n$/);
+    });
+
+    test('a loop of memory.grow 1 under --timeout 200 --memory-max 60000: TIMEOUT', async () => {
+      const result = await tenon(['call', fixture('bulk'), 'grow_loop', '--timeout', '200', '--memory-max', '60000']);
+      assert.equal(result.status, 4);
+      assert.match(result.stderr, /^tenon: TIMEOUT: Plug-in function "grow_loop" ran past its 200 ms deadline/);
+    });
+
+    test('a 5 MiB HTTP body for a plug-in capped at 16 pages: MEMORY_LIMIT with the sizes, and the audit says failed', async () => {
+      const server = new Worker(new URL('../../runtime/test/http-test-server.mjs', import.meta.url));
+      const [port] = await once(server, 'message');
+      try {
+        const url = `http://127.0.0.1:${port}/bytes?n=${5 * 1024 * 1024}`;
+        const request = JSON.stringify({ method: 'GET', url, headers: {} });
+        const result = await tenon([
+          'call',
+          fixture('http_request'),
+          'request',
+          '--input',
+          request,
+          '--allow-host',
+          '127.0.0.1',
+          '--memory-max',
+          '16',
+          '--audit',
+        ]);
+        assert.equal(result.status, 4);
+        assert.match(
+          result.stderr,
+          /tenon: MEMORY_LIMIT: Cannot give the plug-in an HTTP response body of 5242880 bytes: it does not fit in Extism memory \(\d+ bytes in use, memory\.maxPages 16\)\n$/,
+        );
+        const audit = JSON.parse(result.stderr.split('\n')[0]!.replace(/^tenon: http /, ''));
+        assert.deepEqual(
+          { status: audit.status, bytesIn: audit.bytesIn, outcome: audit.outcome },
+          { status: 200, bytesIn: 5242880, outcome: 'failed' },
+        );
+      } finally {
+        server.postMessage('stop');
+        await once(server, 'exit');
+      }
+    });
   });
 });

@@ -39,7 +39,10 @@ export interface CallContext {
   text(offset: bigint | number): string | null;
   /** The block at `offset` parsed as JSON, or null when `offset` is not a live block. */
   json<T = unknown>(offset: bigint | number): T | null;
-  /** A new block holding `data` (bytes, or text as UTF-8); returns its offset (0 for empty data). */
+  /**
+   * A new block holding `data` (bytes, or text as UTF-8); returns its offset (0 for empty data).
+   * Data that does not fit in Extism memory fails the call with MEMORY_LIMIT (it throws).
+   */
   write(data: Uint8Array | string): number;
   /** A new block holding `value` as JSON; returns its offset. */
   writeJson(value: unknown): number;
@@ -62,6 +65,8 @@ export interface CallContextOwner {
   getVar(name: string): Uint8Array | undefined;
   setVar(name: string, value: Uint8Array | undefined): void;
   varEntries(): [string, Uint8Array][];
+  /** Write a block for the plug-in; one that does not fit fails the call with MEMORY_LIMIT. */
+  place(data: Uint8Array | string, what: string): number;
 }
 
 /** Offsets come from the plug-in: anything that is not a small non-negative integer is no block. */
@@ -104,9 +109,7 @@ export class KernelCallContext implements CallContext {
   }
 
   write(data: Uint8Array | string): number {
-    const offset = this.#owner.kernel.write(typeof data === 'string' ? encoder.encode(data) : data);
-    if (offset < 0) throw new RangeError(`Extism memory is full: cannot allocate ${data.length} bytes`);
-    return offset;
+    return this.#owner.place(data, 'a host function block');
   }
 
   writeJson(value: unknown): number {

@@ -463,6 +463,27 @@ export class Plugin implements CallContextOwner {
     this.#raise(this.#meter.abort as TenonError);
   }
 
+  /**
+   * @internal Write `data` (bytes, or text as UTF-8) into Extism memory for the plug-in, as `what`;
+   * returns its offset (0 for empty data). One that does not fit fails the call with MEMORY_LIMIT
+   * and unwinds the plug-in: it never gets an offset the kernel refused.
+   */
+  place(data: Uint8Array | string, what: string): number {
+    const kernel = this.#kernel;
+    const offset = typeof data === 'string' ? kernel.writeText(data) : kernel.write(data);
+    if (offset >= 0) return offset;
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    const cap = this.#settings.maxPages === undefined ? 'the 4 GiB address space' : `memory.maxPages ${this.#settings.maxPages}`;
+    return this.#raise(
+      new LimitError(
+        'MEMORY_LIMIT',
+        `Cannot give the plug-in ${what} of ${size} bytes: it does not fit in Extism memory (${kernel.exports.host_heap_bytes()} bytes in use, ${cap})`,
+      ),
+    );
+  }
+
+  readonly #placeResponse = (body: Uint8Array): number => this.place(body, 'an HTTP response body');
+
   /** Record an error raised by the host side of an import, and unwind the plug-in with it. */
   #raise(error: TenonError): never {
     this.#abort ??= error;
@@ -512,16 +533,10 @@ export class Plugin implements CallContextOwner {
       kernel().free(key);
       return result;
     };
-    const block = (bytes: Uint8Array | undefined, what: string): number => {
-      if (bytes === undefined || bytes.length === 0) return 0;
-      const offset = kernel().write(bytes);
-      if (offset < 0)
-        this.#raise(new LimitError('MEMORY_LIMIT', `Extism memory is full: cannot return a ${what} of ${bytes.length} bytes`));
-      return offset;
-    };
+    const block = (bytes: Uint8Array | undefined, what: string): number => (bytes === undefined ? 0 : this.place(bytes, what));
     return {
-      config_get: (key) => answer(key, block(settings.configBytes.get(text(key, 'config key')), 'config value')),
-      var_get: (key) => answer(key, block(this.#vars.get(text(key, 'var key')), 'var')),
+      config_get: (key) => answer(key, block(settings.configBytes.get(text(key, 'config key')), 'a config value')),
+      var_get: (key) => answer(key, block(this.#vars.get(text(key, 'var key')), 'a var')),
       var_set: (key, value) => {
         if (key === 0) return; // a null key names no var: nothing to set (as Extism's runtime does)
         // read both blocks before freeing either: the key and the value may be the same block
@@ -548,22 +563,24 @@ export class Plugin implements CallContextOwner {
       },
       http_request: (request, body) => {
         try {
-          const response = this.#http.request(
+          const offset = this.#http.request(
             kernel().readText(request),
             body === 0 ? undefined : (kernel().read(body) ?? undefined),
             this.deadline,
+            this.#placeResponse,
           );
           kernel().exports.host_set_http_status(this.#http.status);
-          return response.length === 0 ? 0 : kernel().write(response);
+          return offset;
         } catch (error) {
           if (!(error instanceof TenonError)) throw error;
+          if (error === this.#abort) throw error;
           this.#raiseIfOverdue();
           return this.#raise(error);
         }
       },
       http_headers: () => {
         const headers = this.#http.headers;
-        return headers === undefined ? 0 : kernel().writeText(JSON.stringify(headers));
+        return headers === undefined ? 0 : this.place(JSON.stringify(headers), 'response headers');
       },
     };
   }

@@ -162,6 +162,27 @@ describe('plug-in HTTP requests, against a real server on 127.0.0.1', () => {
     }
   });
 
+  it('fails the call with MEMORY_LIMIT when the response body does not fit in Extism memory; the record says failed', async () => {
+    const records: HttpRequestRecord[] = [];
+    const p = await plugin({ memory: { maxPages: 16 }, onHttpRequest: (record) => records.push(record) });
+    try {
+      const url = `${base}/bytes?n=${5 * 1024 * 1024}`;
+      assert.throws(() => p.call('request', request(url)), {
+        name: 'LimitError',
+        code: 'MEMORY_LIMIT',
+        message:
+          /^Cannot give the plug-in an HTTP response body of 5242880 bytes: it does not fit in Extism memory \(\d+ bytes in use, memory\.maxPages 16\)$/,
+      });
+      assert.deepEqual(
+        records.map(({ durationMs, ...r }) => r),
+        [{ method: 'GET', url, host: '127.0.0.1', status: 200, bytesOut: 0, bytesIn: 5242880, outcome: 'failed' }],
+      );
+      assert.equal(p.call('request', request(`${base}/hello`)).text(), 'hello');
+    } finally {
+      p.close();
+    }
+  });
+
   it('counts a slow response against the call deadline: TIMEOUT, and the plug-in still works after', async () => {
     const p = await plugin({ timeoutMs: 100 });
     try {

@@ -67,7 +67,30 @@ describe('memory limits', () => {
       ],
     });
     using plugin = compiled.instantiate();
-    assert.throws(() => plugin.call('reflect', 'x'), { code: 'HOST_FUNCTION_FAILED', message: /Extism memory is full/ });
+    assert.throws(() => plugin.call('reflect', 'x'), {
+      name: 'LimitError',
+      code: 'MEMORY_LIMIT',
+      message:
+        /^Cannot give the plug-in a host function block of 1048576 bytes: it does not fit in Extism memory \(\d+ bytes in use, memory\.maxPages 1\)$/,
+    });
+  });
+
+  test('a config value or a var that does not fit in Extism memory fails the call with MEMORY_LIMIT and its size', async () => {
+    const big = 'x'.repeat(200_000);
+    using plugin = await load('config_var', { memory: { maxPages: 1 }, config: { big } });
+    assert.throws(() => plugin.call('config', 'big'), {
+      name: 'LimitError',
+      code: 'MEMORY_LIMIT',
+      message: /^Cannot give the plug-in a config value of 200000 bytes: it does not fit in Extism memory/,
+    });
+    plugin.setVar('count', new Uint8Array(200_000));
+    assert.throws(() => plugin.call('counter'), {
+      name: 'LimitError',
+      code: 'MEMORY_LIMIT',
+      message: /^Cannot give the plug-in a var of 200000 bytes: it does not fit in Extism memory/,
+    });
+    plugin.setVar('count', undefined);
+    assert.equal(u64(plugin.call('counter').bytes()), 1);
   });
 
   test('maxPages is written into the memory section of modules that define their memory', () => {

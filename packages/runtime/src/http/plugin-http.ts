@@ -69,12 +69,14 @@ export class PluginHttp {
 
   /**
    * Performs the plug-in's request (the ABI's JSON text) with `body` (the caller's to hand over),
-   * by `deadline` (performance.now() milliseconds), and returns the response body. Throws the
-   * TenonError that fails the call: CAPABILITY_DENIED, HTTP_RESPONSE_LIMIT or HTTP_FAILED (a
-   * request cut at the deadline fails with HTTP_FAILED here; the plug-in, finding the call overdue,
-   * reports TIMEOUT).
+   * by `deadline` (performance.now() milliseconds), hands the response body to `place` (which
+   * writes it into Extism memory, or throws MEMORY_LIMIT when it does not fit) and returns what
+   * `place` returned. Throws the TenonError that fails the call: CAPABILITY_DENIED,
+   * HTTP_RESPONSE_LIMIT, HTTP_FAILED (a request cut at the deadline fails with HTTP_FAILED here;
+   * the plug-in, finding the call overdue, reports TIMEOUT) or the error of `place`; the record
+   * says `ok` only for a response the plug-in received.
    */
-  request(json: string | null, body: Uint8Array | undefined, deadline: number): Uint8Array {
+  request(json: string | null, body: Uint8Array | undefined, deadline: number, place: (body: Uint8Array) => number): number {
     const request = parseRequest(json);
     const started = performance.now();
     const record: HttpRequestRecord = {
@@ -115,13 +117,21 @@ export class PluginHttp {
       Math.max(0, timeoutMs) + WORKER_GRACE_MS,
     );
     switch (result.kind) {
-      case 'response':
+      case 'response': {
         record.status = result.status;
         record.bytesIn = result.body.length;
+        let offset: number;
+        try {
+          offset = place(result.body);
+        } catch (error) {
+          finish('failed');
+          throw error;
+        }
         this.status = result.status;
         this.headers = result.headers;
         finish('ok');
-        return result.body;
+        return offset;
+      }
       case 'denied':
         record.url = result.url;
         record.host = result.host;

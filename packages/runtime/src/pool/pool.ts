@@ -30,8 +30,10 @@ export interface PoolOptions {
   /** Most calls sent to a worker in one message (default 64). */
   maxBatch?: number;
   /**
-   * Last-resort wall-clock limit per call, in milliseconds: past it the worker is terminated and
-   * replaced. Default: a plug-in's own `timeoutMs` plus 1 s (none when it has no timeoutMs).
+   * Last-resort wall-clock limit per call, in milliseconds: past it the call fails with TIMEOUT
+   * (within about 50 ms: the watchdog looks every 20 ms) and its worker is replaced at once, while
+   * the old one is terminated in the background. Default: a plug-in's own `timeoutMs` plus 1 s
+   * (none when it has no timeoutMs).
    */
   hardTimeoutMs?: number;
   /** V8 heap limits for each worker (a worker that exceeds them dies, and is replaced). */
@@ -374,25 +376,40 @@ export class Pool {
 
   /** A worker is gone: fail the call it was running, retry the others elsewhere, and replace it. */
   #lost(slot: Slot, exitCode: number): void {
-    if (slot.killed?.reason === 'closed') return;
-    const running = Atomics.load(slot.words, CONTROL.job);
-    const killed = slot.killed;
+    if (slot.killed) return; // closed, or already given up on and replaced at its hard timeout
+    this.#replace(slot, Atomics.load(slot.words, CONTROL.job), (call) => {
+      const detail = slot.lastError ? `: ${slot.lastError.message}` : '';
+      return new PoolError(
+        `The worker running plug-in function "${call.fn ?? '(instantiate)'}" died (exit code ${exitCode}${detail})`,
+        slot.lastError ? { cause: slot.lastError } : undefined,
+      );
+    });
+  }
+
+  /**
+   * A worker's call passed its hard limit: fail that call now, retry the others elsewhere, put a
+   * new worker in its place, and terminate it in the background. Termination can take seconds (V8
+   * interrupts a plug-in only between instructions, and one bulk instruction may run long), so
+   * the pool never waits for it; the old worker is unreferenced and cannot hold the process open.
+   */
+  #abandon(slot: Slot, running: number, limitMs: number): void {
+    slot.killed = { reason: 'timeout', job: running, limitMs };
+    slot.worker.removeAllListeners('message');
+    slot.worker.unref();
+    void slot.worker.terminate();
+    this.#replace(
+      slot,
+      running,
+      (call) =>
+        new TimeoutError(`Plug-in function "${call.fn ?? '(instantiate)'}" ran past the pool's hard ${limitMs} ms limit: its worker was terminated`, limitMs),
+    );
+  }
+
+  /** Fail the call `running` with `failure`, queue the slot's other calls again (up to MAX_ATTEMPTS), and start a new worker. */
+  #replace(slot: Slot, running: number, failure: (call: PendingCall) => Error): void {
     for (const call of slot.inFlight.values()) {
-      if (call.id === running || ++call.attempts >= MAX_ATTEMPTS) {
-        call.reject(
-          killed?.reason === 'timeout' && killed.job === call.id
-            ? new TimeoutError(
-                `Plug-in function "${call.fn ?? '(instantiate)'}" ran past the pool's hard ${killed.limitMs} ms limit: its worker was terminated`,
-                killed.limitMs,
-              )
-            : new PoolError(
-                `The worker running plug-in function "${call.fn ?? '(instantiate)'}" died (exit code ${exitCode}${slot.lastError ? `: ${slot.lastError.message}` : ''})`,
-                slot.lastError ? { cause: slot.lastError } : undefined,
-              ),
-        );
-      } else {
-        this.#queue.unshift(call);
-      }
+      if (call.id === running || ++call.attempts >= MAX_ATTEMPTS) call.reject(failure(call));
+      else this.#queue.unshift(call);
     }
     slot.inFlight.clear();
     slot.hostPort.close();
@@ -417,10 +434,7 @@ export class Pool {
         if (!call) continue;
         const own = call.pooled.settings.timeoutMs;
         const limitMs = this.#options.hardTimeoutMs ?? (own === undefined ? undefined : own + HARD_TIMEOUT_GRACE_MS);
-        if (limitMs !== undefined && Date.now() - (slot.startedAt[0] as number) > limitMs) {
-          slot.killed = { reason: 'timeout', job: running, limitMs };
-          void slot.worker.terminate();
-        }
+        if (limitMs !== undefined && Date.now() - (slot.startedAt[0] as number) > limitMs) this.#abandon(slot, running, limitMs);
       }
       if (!this.#slots.some((s) => s.inFlight.size > 0)) {
         clearInterval(this.#watchdog);
