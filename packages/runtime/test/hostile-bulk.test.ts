@@ -76,11 +76,11 @@ describe('hostile bulk instructions', () => {
     };
     assert.equal(fuel('fill_once', 20) - fuel('fill_once', 10), ((1 << 20) - (1 << 10)) / 4);
     assert.equal(fuel('fill_once', 26) - fuel('fill_once', 10), ((1 << 26) - (1 << 10)) / 4);
-    // grow_loop by 2^k pages until the 64-page cap: both make two grows (one that fits, one that fails)
-    using capped = await load('bulk', { meter: true, memory: { maxPages: 64 } });
+    // grow_loop by 2^k pages from its 1024 until the cap (1024 + 2^k): both make two grows (one that fits, one that fails)
+    using capped = await load('bulk', { meter: true, memory: { maxPages: 1024 + 64 } });
     capped.call('grow_loop', new Uint8Array([6]));
     const big = capped.stats.fuel as number;
-    using capped2 = await load('bulk', { meter: true, memory: { maxPages: 32 } });
+    using capped2 = await load('bulk', { meter: true, memory: { maxPages: 1024 + 32 } });
     capped2.call('grow_loop', new Uint8Array([5]));
     assert.equal(big - (capped2.stats.fuel as number), 2 * (64 - 32) * 16_384);
   });
