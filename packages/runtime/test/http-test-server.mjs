@@ -22,6 +22,9 @@ const server = createServer((request, response) => {
       case '/bytes':
         response.writeHead(200, { 'content-length': n }).end('a'.repeat(n));
         break;
+      case '/big-headers': // a header of n bytes and a body of m
+        response.writeHead(200, { 'x-big': 'h'.repeat(n) }).end('b'.repeat(Number(url.searchParams.get('m') ?? 0)));
+        break;
       case '/stream': // no content-length: the size shows only as the body arrives
         for (let i = 0; i < n; i += 1024) response.write('a'.repeat(Math.min(1024, n - i)));
         response.end();

@@ -183,6 +183,23 @@ describe('plug-in HTTP requests, against a real server on 127.0.0.1', () => {
     }
   });
 
+  it('fails the call with MEMORY_LIMIT when the response headers do not fit in Extism memory beside the body', async () => {
+    // one page of Extism memory: a 56,000-byte body fits, then 12 KiB of headers do not
+    const p = await plugin({ memory: { maxPages: 0 } });
+    try {
+      const url = `${base}/big-headers?n=12000&m=56000`;
+      assert.equal(p.call('request', request(url)).length, 56000);
+      assert.throws(() => p.call('headers', request(url)), {
+        name: 'LimitError',
+        code: 'MEMORY_LIMIT',
+        message:
+          /^Cannot give the plug-in response headers of \d+ bytes: it does not fit in Extism memory \(\d+ bytes in use, memory\.maxPages 0\)$/,
+      });
+    } finally {
+      p.close();
+    }
+  });
+
   it('counts a slow response against the call deadline: TIMEOUT, and the plug-in still works after', async () => {
     const p = await plugin({ timeoutMs: 100 });
     try {
