@@ -9,6 +9,7 @@
 
 /** Each domain's functions (every one takes the actor first). */
 export type { Events, ExtensionPoint, ExtensionPoints, Installations, Partners, Plugins, Quotas, Records, Versions } from './api.js';
+export { extensionPointDefinitionSchema, fuelBudget } from './definition.js';
 /** The coded error every refusal is, and its codes. */
 export { isPlatformError, PlatformError, type PlatformErrorCode } from './errors.js';
 /** The platform: createPlatform() and what it holds. */
@@ -48,4 +49,3 @@ export {
   type ValidationReport,
   type VersionInfo,
 } from './types.js';
-export { extensionPointDefinitionSchema, fuelBudget } from './definition.js';
