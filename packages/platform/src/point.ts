@@ -61,6 +61,9 @@ export class LoadedPoint {
           memory: { maxPages: limits.maxPages },
           limits: { maxOutputBytes: limits.maxOutputBytes, maxLogBytes: limits.maxLogBytes, maxTableElements: MAX_TABLE_ELEMENTS },
           logLevel: 'off',
+          // Everything the point offers, so the module links; each installation then gets only its grants.
+          functions: this.info.hostFunctions.map((name) => this.#hostFunctions.get(name) ?? unsupplied(name)),
+          wasi: this.info.wasi,
         }),
       );
       this.#modules.set(sha256, compiled);
@@ -135,6 +138,16 @@ export class LoadedPoint {
 
 /** Tables a plug-in's tables may grow to, in elements. */
 export const MAX_TABLE_ELEMENTS = 100_000;
+
+/** A host function the point offers but this process was given no code for: calling it fails the call. */
+function unsupplied(name: string): HostFunction {
+  return {
+    name,
+    call: () => {
+      throw new Error(`the host gave no code for host function "${name}" in this process`);
+    },
+  };
+}
 
 function rejected(code: string, message: string, fuel: number, durationUs: number): Judged {
   return { outcome: 'rejected', output: undefined, answer: undefined, code, message, fuel, durationUs };
