@@ -93,7 +93,9 @@ export class InstallationDomain implements Installations {
       return this.#ctx.events.append(trx, 'installation.changed', row.id, null, {
         tenant: row.tenant,
         extensionPoint: row.extension_point,
-        changed: Object.keys(changes).filter((k) => k !== 'updated_at'),
+        changed: Object.keys(changes)
+          .filter((k) => k !== 'updated_at')
+          .map((k) => (k === 'version_id' ? 'version' : k)),
         ...(changes.version_id === undefined ? {} : { from: row.version_id, to: changes.version_id }),
         enabled: updated.enabled === 1,
       });

@@ -13,6 +13,16 @@ export function example(name: string): Uint8Array {
   return readFileSync(new URL(`../../../examples/plugins/${name}/build/plugin.wasm`, import.meta.url));
 }
 
+/** The module with a custom section appended: the same code, other bytes (another version). */
+export function withCustomSection(bytes: Uint8Array, name: string): Uint8Array {
+  const nameBytes = new TextEncoder().encode(name);
+  const section = [0, nameBytes.length + 1, nameBytes.length, ...nameBytes];
+  const out = new Uint8Array(bytes.length + section.length);
+  out.set(bytes);
+  out.set(section, bytes.length);
+  return out;
+}
+
 /** A clock the test moves by hand. */
 export interface Clock {
   now: () => number;
