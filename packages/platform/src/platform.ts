@@ -104,16 +104,17 @@ export class Platform {
     return this.#runner.observe(observer);
   }
 
-  /** Writes the buffered records now. */
-  flush(): Promise<void> {
-    return this.records.flush();
+  /** Writes the buffered records and pending events now. */
+  async flush(): Promise<void> {
+    await this.records.flush();
+    await this.quotas.settled();
   }
 
   /** Writes buffered records, closes every instance and the store. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.records.flush();
+    await this.flush();
     this.records.close();
     this.#runner.close();
     await this.#db.destroy();

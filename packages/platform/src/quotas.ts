@@ -116,12 +116,22 @@ export class QuotaDomain implements Quotas {
     return usage;
   }
 
+  /** Resolves when every quota.exceeded event started so far is written. */
+  async settled(): Promise<void> {
+    while (this.#reports.size > 0) await Promise.all(this.#reports);
+  }
+
+  readonly #reports = new Set<Promise<void>>();
+
+  /** Appends the event off the run's path; flush() and close() wait for it. */
   #report(partnerId: string, quota: 'runsPerMinute' | 'fuelPerDay', limit: number): void {
     const ctx = this.#ctx;
-    ctx.db
+    const report = ctx.db
       .transaction()
       .execute((trx) => ctx.events.append(trx, 'quota.exceeded', partnerId, partnerId, { quota, limit }))
-      .then((event) => ctx.events.publish(event), this.#onError);
+      .then((event) => ctx.events.publish(event), this.#onError)
+      .finally(() => this.#reports.delete(report));
+    this.#reports.add(report);
   }
 }
 
