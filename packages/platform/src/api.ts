@@ -16,6 +16,7 @@ import type {
   PluginInfo,
   Quota,
   RecordQuery,
+  RuleContext,
   RunRecord,
   RunRequest,
   RunResult,
@@ -96,4 +97,9 @@ export interface ExtensionPoint<Input = unknown> {
   readonly info: ExtensionPointInfo;
   /** Run the tenant's enabled installations in order (as the operator). */
   run(request: RunRequest & { input: Input }): Promise<RunResult>;
+  /** Judge an answer obtained another way (a webhook) exactly as a run judges a plug-in's: JSON, output schema, rules. */
+  judge(input: Input, answer: string, context: RuleContext): Judgement;
 }
+
+/** A judged answer: `ok` with the value, or `rejected` with the rule (ANSWER_NOT_JSON, SCHEMA, or the host's). */
+export type Judgement = { outcome: 'ok'; output: unknown } | { outcome: 'rejected'; code: string; message: string };

@@ -50,6 +50,7 @@ export const extensionPointDefinitionSchema = {
           expect: {
             oneOf: [
               { type: 'object', additionalProperties: false, required: ['output'], properties: { output: {} } },
+              { type: 'object', additionalProperties: false, required: ['accepted'], properties: { accepted: { const: true } } },
               { type: 'object', additionalProperties: false, required: ['error'], properties: { error: { type: 'string', minLength: 1 } } },
             ],
           },

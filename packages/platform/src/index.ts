@@ -8,7 +8,18 @@
  */
 
 /** Each domain's functions (every one takes the actor first). */
-export type { Events, ExtensionPoint, ExtensionPoints, Installations, Partners, Plugins, Quotas, Records, Versions } from './api.js';
+export type {
+  Events,
+  ExtensionPoint,
+  ExtensionPoints,
+  Installations,
+  Judgement,
+  Partners,
+  Plugins,
+  Quotas,
+  Records,
+  Versions,
+} from './api.js';
 export { extensionPointDefinitionSchema, fuelBudget } from './definition.js';
 /** The coded error every refusal is, and its codes. */
 export { isPlatformError, PlatformError, type PlatformErrorCode } from './errors.js';

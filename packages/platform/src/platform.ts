@@ -96,7 +96,18 @@ export class Platform {
   ): Promise<ExtensionPoint<Input>> {
     const info = await this.extensionPoints.define(OPERATOR, definition, code as ExtensionPointCode | undefined);
     const name = info.name;
-    return { name, info, run: (request) => this.run(OPERATOR, name, request) };
+    const point = await this.extensionPoints.load(name);
+    return {
+      name,
+      info,
+      run: (request) => this.run(OPERATOR, name, request),
+      judge: (input, answer, context) => {
+        const judged = point.judge(input, answer, context);
+        return judged.outcome === 'ok'
+          ? { outcome: 'ok', output: judged.output }
+          : { outcome: 'rejected', code: judged.code as string, message: judged.message as string };
+      },
+    };
   }
 
   /** Told of every installation's outcome in this process (metrics). Returns the unsubscribe. */

@@ -113,8 +113,11 @@ export class LoadedPoint {
         durationUs,
       };
     }
-    const durationUs = Math.round((performance.now() - started) * 1000);
-    const fuel = plugin.stats.fuel ?? 0;
+    return this.judge(input, answer, context, plugin.stats.fuel ?? 0, Math.round((performance.now() - started) * 1000));
+  }
+
+  /** Judges an answer, however it was obtained (a plug-in here, or a webhook): JSON, the output schema, the host's rules. */
+  judge(input: unknown, answer: string, context: RuleContext, fuel = 0, durationUs = 0): Judged {
     let output: unknown;
     try {
       output = JSON.parse(answer);

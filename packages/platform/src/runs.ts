@@ -32,6 +32,7 @@ interface Tenancy {
 export type RunObserver = (extensionPoint: string, outcome: RunOutcome) => void;
 
 const encoder = new TextEncoder();
+const NOTHING_EARLIER: readonly unknown[] = Object.freeze([]);
 
 export class Runner {
   readonly #ctx: Context;
@@ -81,6 +82,7 @@ export class Runner {
     const results: RunOutcome[] = [];
     const rows: NewRecord[] | undefined = recorded ? [] : undefined;
     const at = this.#ctx.now();
+    const earlier: unknown[] = [];
     for (const { installation, plugin, failure } of slots) {
       const refusal = this.#quotas.admit(installation.partnerId);
       let outcome: RunOutcome;
@@ -102,6 +104,8 @@ export class Runner {
           plugin: installation.pluginId,
           partner: installation.partnerId,
           config: installation.config,
+          // A copy: the host's rules may keep their context.
+          earlier: earlier.length === 0 ? NOTHING_EARLIER : earlier.slice(),
         });
         this.#quotas.charge(installation.partnerId, judged.fuel);
         answer = judged.answer;
@@ -115,8 +119,10 @@ export class Runner {
           budget,
           durationUs: judged.durationUs,
         };
-        if (judged.outcome === 'ok') outcome.output = judged.output;
-        else {
+        if (judged.outcome === 'ok') {
+          outcome.output = judged.output;
+          earlier.push(judged.output);
+        } else {
           outcome.code = judged.code as string;
           outcome.message = judged.message as string;
         }

@@ -43,13 +43,17 @@ export interface Limits {
   maxModuleBytes?: number;
 }
 
-/** A host-written case every version must pass: the exact output (as JSON) or a Tenon error code. */
+/**
+ * A host-written case every version must pass: the exact output (as JSON), an accepted answer
+ * (schema and host rules pass, whatever its value: for points whose partners answer differently),
+ * or a Tenon error code.
+ */
 export interface Simulation {
   name: string;
   input: unknown;
   /** Config the plug-in sees during this simulation. Default none. */
   config?: Record<string, string>;
-  expect: { output: unknown } | { error: string };
+  expect: { output: unknown } | { accepted: true } | { error: string };
 }
 
 /**
@@ -100,6 +104,8 @@ export interface RuleContext {
   plugin: string;
   partner: string;
   config: Readonly<Record<string, string>>;
+  /** The answers accepted from the installations before this one in this run, in order. */
+  earlier: readonly unknown[];
 }
 
 /** The host's refusal of a schema-valid answer: a rule name and why. */

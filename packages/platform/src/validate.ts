@@ -22,7 +22,13 @@ export interface Validation {
   report: ValidationReport;
 }
 
-export async function validateModule(point: LoadedPoint, sha256: string, bytes: Uint8Array): Promise<Validation> {
+/** Who uploads: the host's rules see them in simulations as in runs. */
+export interface Uploader {
+  partner: string;
+  plugin: string;
+}
+
+export async function validateModule(point: LoadedPoint, sha256: string, bytes: Uint8Array, uploader: Uploader): Promise<Validation> {
   const started = performance.now();
   const checks: ValidationCheck[] = [];
   const simulations: SimulationResult[] = [];
@@ -89,9 +95,10 @@ export async function validateModule(point: LoadedPoint, sha256: string, bytes: 
         tenant: 'simulation',
         key: simulation.name,
         installation: 'simulation',
-        plugin: 'simulation',
-        partner: 'simulation',
+        plugin: uploader.plugin,
+        partner: uploader.partner,
         config: simulation.config ?? {},
+        earlier: [],
       });
       const expect = simulation.expect;
       let ok: boolean;
@@ -103,6 +110,9 @@ export async function validateModule(point: LoadedPoint, sha256: string, bytes: 
           : judged.outcome === 'ok'
             ? `expected ${clip(expect.output)}, got ${clip(judged.output)}`
             : `expected ${clip(expect.output)}, got ${judged.outcome} ${judged.code}: ${judged.message}`;
+      } else if ('accepted' in expect) {
+        ok = judged.outcome === 'ok';
+        message = ok ? 'answer accepted' : `expected an accepted answer, got ${judged.outcome} ${judged.code}: ${judged.message}`;
       } else {
         ok = judged.code === expect.error;
         message = ok

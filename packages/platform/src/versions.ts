@@ -35,7 +35,7 @@ export class VersionDomain implements Versions {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const existing = await findVersionBySha(this.#ctx.db, plugin.id, sha256);
     if (existing !== undefined) return toVersion(existing);
-    const { status, report } = await validateModule(point, sha256, bytes);
+    const { status, report } = await validateModule(point, sha256, bytes, { partner: plugin.partner_id, plugin: plugin.id });
     const row = {
       id: this.#ctx.id('v'),
       plugin_id: plugin.id,

@@ -120,7 +120,9 @@ describe('point.run', () => {
     });
     const { installations, pluginId, partnerId } = await installed(t.platform, point.info, fixture('behaviours'), ['m1']);
     await point.run({ tenant: 'm1', key: 'k1', input: { n: 1 } });
-    assert.deepEqual(seen, [{ tenant: 'm1', key: 'k1', installation: installations[0], plugin: pluginId, partner: partnerId, config: {} }]);
+    assert.deepEqual(seen, [
+      { tenant: 'm1', key: 'k1', installation: installations[0], plugin: pluginId, partner: partnerId, config: {}, earlier: [] },
+    ]);
   });
 
   test('installations run in order; a disabled one is skipped; with none enabled the point’s default applies', async () => {
@@ -253,5 +255,52 @@ describe('point.run', () => {
     stop();
     await point.run({ tenant: 'm1', input: { n: 1 } });
     assert.deepEqual(seen, ['p.echo:ok']);
+  });
+
+  test('the host’s rules see the answers accepted earlier in the run, and judge() applies them to answers from elsewhere', async () => {
+    await using t = await testPlatform();
+    const sum = (answers: readonly unknown[]) => answers.reduce((total: number, a) => total + (a as { n: number }).n, 0);
+    const definition = behaviourPoint('p.configured', 'configured', {
+      simulations: [{ name: 'any accepted answer', input: { n: 0 }, config: { answer: '{"n":1}' }, expect: { accepted: true } }],
+    });
+    const point = await t.platform.extensionPoint(definition, {
+      rules: (_input, output: { n: number }, context) =>
+        sum(context.earlier) + output.n > 2 ? { rule: 'OVER_BUDGET', message: `${sum(context.earlier)} already granted` } : null,
+    });
+    for (const [name, answer] of [
+      ['a', '{"n":2}'],
+      ['b', '{"n":1}'],
+    ] as const) {
+      const owner = await partnerWithPlugin(t.platform, 'p.configured', name);
+      const version = await t.platform.versions.upload(owner.actor, owner.pluginId, fixture('behaviours'));
+      assert.deepEqual(
+        version.report.simulations.map((s) => [s.ok, s.message]),
+        [[true, 'answer accepted']],
+      );
+      await t.platform.installations.create(OPERATOR, { tenant: 'm1', plugin: owner.pluginId, version: version.id, config: { answer } });
+    }
+    assert.deepEqual(
+      (await point.run({ tenant: 'm1', input: { n: 0 } })).results.map((r) => [r.outcome, r.code, r.message]),
+      [
+        ['ok', undefined, undefined],
+        ['rejected', 'OVER_BUDGET', '2 already granted'],
+      ],
+    );
+    const context = {
+      tenant: 'm1',
+      key: undefined,
+      installation: 'webhook',
+      plugin: 'webhook',
+      partner: 'webhook',
+      config: {},
+      earlier: [{ n: 2 }],
+    };
+    assert.deepEqual(point.judge({ n: 0 }, '{"n":1}', context), { outcome: 'rejected', code: 'OVER_BUDGET', message: '2 already granted' });
+    assert.deepEqual(point.judge({ n: 0 }, '{"n":0}', context), { outcome: 'ok', output: { n: 0 } });
+    assert.deepEqual(point.judge({ n: 0 }, 'nope', context), {
+      outcome: 'rejected',
+      code: 'ANSWER_NOT_JSON',
+      message: 'the answer is not JSON: "nope"',
+    });
   });
 });
