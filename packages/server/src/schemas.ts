@@ -6,7 +6,6 @@
 
 const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
-const text = { type: 'string', maxLength: 4096 } as const;
 const millis = { type: 'number', description: 'milliseconds since the epoch' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
 const anyJson = {} as const;
@@ -34,7 +33,7 @@ export const errorReplies = { 400: errorReply, 401: errorReply, 404: errorReply,
 export const idParams = { type: 'object', properties: { id }, required: ['id'], additionalProperties: false } as const;
 export const nameParams = { type: 'object', properties: { name }, required: ['name'], additionalProperties: false } as const;
 
-const limitsIn = {
+const limits = {
   type: 'object',
   properties: {
     fuel: { type: 'integer', minimum: 1, description: 'base fuel per run (about one unit per WebAssembly instruction)' },
@@ -50,24 +49,6 @@ const limitsIn = {
   additionalProperties: false,
 } as const;
 
-const simulation = {
-  type: 'object',
-  properties: {
-    name,
-    input: anyJson,
-    config: stringMap,
-    expect: {
-      type: 'object',
-      properties: { output: anyJson, error: { type: 'string', minLength: 1, maxLength: 100 } },
-      minProperties: 1,
-      maxProperties: 1,
-      additionalProperties: false,
-    },
-  },
-  required: ['name', 'input', 'expect'],
-  additionalProperties: false,
-} as const;
-
 const pointFields = {
   name: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[a-z0-9][a-z0-9._-]*$' },
   function: { type: 'string', minLength: 1, maxLength: 200 },
@@ -80,23 +61,8 @@ const pointFields = {
   default: anyJson,
 } as const;
 
-/** `POST /v1/extension-points` body. */
-export const extensionPointIn = {
-  type: 'object',
-  properties: {
-    ...pointFields,
-    limits: limitsIn,
-    simulations: { type: 'array', items: simulation, maxItems: 1000 },
-    record: {
-      type: 'object',
-      properties: { sample: { type: 'number', minimum: 0, maximum: 1 }, retain: { type: 'integer', minimum: 0 } },
-      required: ['sample'],
-      additionalProperties: false,
-    },
-  },
-  required: ['name', 'function', 'input', 'output', 'limits'],
-  additionalProperties: false,
-} as const;
+/** `POST /v1/extension-points` body: the platform's own schema of a definition, so there is one copy. */
+export { extensionPointDefinitionSchema as extensionPointIn } from '@tenon/platform';
 
 /** An extension point as read. */
 export const extensionPointOut = {
@@ -105,7 +71,7 @@ export const extensionPointOut = {
     ...pointFields,
     name: { type: 'string' },
     function: { type: 'string' },
-    limits: { type: 'object', properties: limitsIn.properties },
+    limits: { type: 'object', properties: limits.properties },
     simulations: {
       type: 'array',
       items: {
@@ -366,5 +332,3 @@ export function page(items: object): object {
 export function list(items: object): object {
   return { type: 'array', items };
 }
-
-export { text };
