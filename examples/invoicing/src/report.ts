@@ -22,11 +22,24 @@ export interface Incident {
   example: string;
 }
 
+/** One merchant's invoices: how its partners' answers ended. */
+export interface TenantFigures {
+  tenant: string;
+  invoices: number;
+  /** The partners it installed, in order. */
+  partners: string;
+  ok: number;
+  contained: number;
+  rejected: number;
+  discountCents: number;
+}
+
 export interface RunReport {
   invoices: number;
   discounts: number;
   discountCents: number;
   partners: PartnerFigures[];
+  tenants: TenantFigures[];
   incidents: Incident[];
 }
 
@@ -63,8 +76,18 @@ export function runReport(db: InvoicingDatabase, runId: number): RunReport {
     .prepare(`SELECT partner, outcome AS reason, count(*) AS count, min(detail) AS example FROM partner_calls
               WHERE run_id = ? AND outcome != 'ok' GROUP BY partner, outcome ORDER BY partner, count DESC`)
     .all(runId) as Incident[];
+  const tenants = db
+    .prepare(
+      `SELECT c.tenant, count(DISTINCT c.invoice_id) AS invoices, group_concat(DISTINCT c.partner) AS partners,
+              sum(c.kind = 'ok') AS ok, sum(c.kind = 'contained') AS contained, sum(c.kind = 'rejected') AS rejected,
+              (SELECT coalesce(sum(i.discount_cents), 0) FROM invoices i
+               WHERE i.discount_run_id = c.run_id AND i.id IN (SELECT invoice_id FROM partner_calls WHERE run_id = c.run_id AND tenant = c.tenant)) AS discountCents
+       FROM partner_calls c WHERE c.run_id = ? GROUP BY c.tenant ORDER BY c.tenant`,
+    )
+    .all(runId) as TenantFigures[];
   return {
     invoices,
+    tenants,
     discounts: applied.n,
     discountCents: applied.cents,
     partners: [...byPartner].map(([partner, f]) => ({

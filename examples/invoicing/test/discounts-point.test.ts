@@ -1,19 +1,33 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Plugin } from '@tenon/runtime';
-import { type DiscountContext, invoiceDiscounts } from '../dist/discounts.js';
-import { loadPartner, PARTNERS } from '../dist/partners.js';
-import { invoice } from './invoices.js';
+import { OPERATOR, type RuleContext } from '@tenon/platform';
+import { type InvoicingPlatform, openPlatform } from '../dist/host-platform.js';
+import { MERCHANTS, PARTNERS } from '../dist/partners.js';
+import { alone, invoice, invoicingHost } from './invoices.js';
 
-/** A verdict as one line, `REASON: detail`, to match in one assertion. */
-const refusal = (verdict: { ok: true } | { ok: false; reason: string; detail: string }) =>
-  verdict.ok ? 'accepted' : `${verdict.reason}: ${verdict.detail}`;
-const context = (codes: string[], alreadyDiscountedCents = 0): DiscountContext => ({
-  allowedCodes: codes,
-  alreadyDiscountedCents,
+let host: InvoicingPlatform & AsyncDisposable;
+before(async () => {
+  host = await invoicingHost();
 });
-const judge = (answer: unknown, ctx = context(['PROMO_1']), input = invoice(1)) =>
-  invoiceDiscounts.judge(input, typeof answer === 'string' ? answer : JSON.stringify(answer), ctx);
+after(() => host.close());
+
+/** The context a run gives the host's rules for the hostile partner (allowed: PROMO_1), after `earlier` answers. */
+const context = (earlier: unknown[] = []): RuleContext => ({
+  tenant: 'atelier-nord',
+  key: undefined,
+  installation: 'test',
+  plugin: 'test',
+  partner: host.partnerIds.get('hostile') as string,
+  config: {},
+  earlier,
+});
+const judge = (answer: unknown, earlier: unknown[] = [], input = invoice(1)) => {
+  const verdict = host.point.judge(input, typeof answer === 'string' ? answer : JSON.stringify(answer), context(earlier));
+  return verdict.outcome === 'ok' ? 'accepted' : `${verdict.code}: ${verdict.message}`;
+};
 
 describe('invoice.discounts judges every answer before the host applies it', () => {
   it('accepts discounts on the invoice and on a line, within the rules', () => {
@@ -23,17 +37,12 @@ describe('invoice.discounts judges every answer before the host applies it', () 
         { code: 'PROMO_1', amount_cents: 1490, line: 1 },
       ],
     };
-    assert.deepEqual(judge(answer), { ok: true, value: answer });
-    assert.deepEqual(judge({ discounts: [] }), { ok: true, value: { discounts: [] } });
+    assert.deepEqual(host.point.judge(invoice(1), JSON.stringify(answer), context()), { outcome: 'ok', output: answer });
+    assert.equal(judge({ discounts: [] }), 'accepted');
   });
 
   it('rejects an answer that is not JSON', () => {
-    assert.deepEqual(judge('{"discounts": ['), {
-      ok: false,
-      kind: 'rejected',
-      reason: 'ANSWER_NOT_JSON',
-      detail: 'the answer is not JSON: "{\\"discounts\\": ["',
-    });
+    assert.equal(judge('{"discounts": ['), 'ANSWER_NOT_JSON: the answer is not JSON: "{\\"discounts\\": ["');
   });
 
   for (const [what, answer, detail] of [
@@ -58,103 +67,149 @@ describe('invoice.discounts judges every answer before the host applies it', () 
       /reason must NOT have more than 200 characters/,
     ],
   ] as const) {
-    it(`rejects ${what} with ANSWER_INVALID`, () => {
-      const verdict = refusal(judge(answer));
-      assert.match(verdict, /^ANSWER_INVALID: the answer breaks the invoice.discounts schema: /);
+    it(`rejects ${what} with SCHEMA`, () => {
+      const verdict = judge(answer);
+      assert.match(verdict, /^SCHEMA: the answer breaks the invoice.discounts output schema: /);
       assert.match(verdict, detail);
     });
   }
 
-  it('rejects a code outside the partner allowed set, naming the set', () => {
-    assert.deepEqual(judge({ discounts: [{ code: 'FREE_MONEY', amount_cents: 1 }] }, context(['PROMO_1', 'PROMO_2'])), {
-      ok: false,
-      kind: 'rejected',
-      reason: 'CODE_NOT_ALLOWED',
-      detail: 'code "FREE_MONEY" is not one this partner may use (PROMO_1, PROMO_2)',
-    });
+  it('rejects a code outside the partner’s allowed set, naming the set', () => {
+    assert.equal(
+      judge({ discounts: [{ code: 'FREE_MONEY', amount_cents: 1 }] }),
+      'CODE_NOT_ALLOWED: code "FREE_MONEY" is not one this partner may use (PROMO_1)',
+    );
   });
 
   it('rejects a discount on a line the invoice does not have, or over that line', () => {
     assert.equal(
-      refusal(judge({ discounts: [{ code: 'PROMO_1', amount_cents: 1, line: 2 }] })),
+      judge({ discounts: [{ code: 'PROMO_1', amount_cents: 1, line: 2 }] }),
       'LINE_INVALID: line 2 does not exist on INV-0000001 (2 lines)',
     );
     assert.equal(
-      refusal(judge({ discounts: [{ code: 'PROMO_1', amount_cents: 1491, line: 1 }] })),
+      judge({ discounts: [{ code: 'PROMO_1', amount_cents: 1491, line: 1 }] }),
       'EXCEEDS_LINE: 1491 cents off line 1, which is 1490 cents',
     );
   });
 
-  it('rejects discounts that add up past the invoice total, alone or with earlier partners', () => {
-    const alone = judge({
-      discounts: [
-        { code: 'PROMO_1', amount_cents: 516290 },
-        { code: 'PROMO_1', amount_cents: 1 },
-      ],
-    });
-    assert.equal(refusal(alone), 'EXCEEDS_TOTAL: 516291 cents of discounts on an invoice of 516290 cents');
-    assert.equal(refusal(judge({ discounts: [{ code: 'PROMO_1', amount_cents: 516290 }] })), 'accepted');
-    const together = judge({ discounts: [{ code: 'PROMO_1', amount_cents: 200 }] }, context(['PROMO_1'], 516100));
+  it('rejects discounts that add up past the invoice total, alone or with the partners that answered before', () => {
     assert.equal(
-      refusal(together),
+      judge({
+        discounts: [
+          { code: 'PROMO_1', amount_cents: 516290 },
+          { code: 'PROMO_1', amount_cents: 1 },
+        ],
+      }),
+      'EXCEEDS_TOTAL: 516291 cents of discounts on an invoice of 516290 cents',
+    );
+    assert.equal(judge({ discounts: [{ code: 'PROMO_1', amount_cents: 516290 }] }), 'accepted');
+    const earlier = [
+      { discounts: [{ code: 'LOYALTY_GOLD', amount_cents: 516000 }] },
+      { discounts: [{ code: 'VOLUME_10', amount_cents: 100 }] },
+    ];
+    assert.equal(
+      judge({ discounts: [{ code: 'PROMO_1', amount_cents: 200 }] }, earlier),
       'EXCEEDS_TOTAL: 200 cents of discounts with 516100 cents granted by earlier partners on an invoice of 516290 cents',
     );
   });
 
-  it('refuses to send a partner an invoice outside its own schema (a host bug), with a TypeError', () => {
-    assert.throws(() => invoiceDiscounts.prepare(invoice(1, { lines: [] })), {
-      name: 'TypeError',
-      message: /invalid input: \/lines must NOT have fewer than 1 items/,
+  it('refuses to run an invoice outside its own schema (a host bug), with INVALID', async () => {
+    await assert.rejects(host.point.run({ tenant: 'atelier-nord', input: invoice(1, { lines: [] }) }), {
+      name: 'PlatformError',
+      code: 'INVALID',
+      message: 'input.lines: breaks the invoice.discounts input schema: must NOT have fewer than 1 items',
     });
-    assert.throws(() => invoiceDiscounts.prepare({ ...invoice(1), extra: true } as never), {
-      name: 'TypeError',
+    await assert.rejects(host.point.run({ tenant: 'atelier-nord', input: { ...invoice(1), extra: true } as never }), {
+      code: 'INVALID',
       message: /must NOT have additional properties/,
     });
   });
 });
 
-describe('the partners answer through the extension point', () => {
-  const plugins = new Map<string, Plugin>();
-  before(async () => {
-    for (const partner of PARTNERS) plugins.set(partner.name, await loadPartner(partner));
+describe('partners upload through the platform', () => {
+  it('every partner’s plug-in passes every check and simulation within its budget', () => {
+    for (const partner of PARTNERS) {
+      const upload = host.uploads.find((u) => u.partner.name === partner.name);
+      assert.equal(upload?.version.status, 'validated', partner.name);
+      assert.equal(upload?.version.report.simulations.length, 10);
+      for (const s of upload?.version.report.simulations ?? []) assert.ok(s.ok && s.fuel < s.budget, `${partner.name}: ${s.name}`);
+    }
   });
-  after(() => {
-    for (const plugin of plugins.values()) plugin.close();
-  });
-  const ask = (name: string, input = invoice(1), already = 0) => {
-    const partner = PARTNERS.find((p) => p.name === name);
-    assert.ok(partner);
-    return invoiceDiscounts.invoke(
-      plugins.get(name) as Plugin,
-      invoiceDiscounts.prepare(input),
-      context([...partner.allowedCodes], already),
-    );
-  };
 
-  it('loyalty (AssemblyScript, config) gives a gold customer 5% and a tenth-year bonus', () => {
-    const { verdict, fuel, callMicros } = ask('loyalty');
-    assert.deepEqual(verdict, {
-      ok: true,
-      value: {
-        discounts: [
-          { code: 'LOYALTY_GOLD', amount_cents: 25814, reason: 'gold customer: 500 basis points' },
-          { code: 'LOYALTY_ANNIVERSARY', amount_cents: 1500, reason: '10 years a customer' },
-        ],
-      },
+  it('a plug-in importing a host function the point does not offer is refused, and can never be installed', async () => {
+    const refused = host.uploads.find((u) => u.partner.name === 'fx-rates');
+    assert.equal(refused?.version.status, 'rejected');
+    assert.deepEqual(refused?.version.report.checks.at(-1), {
+      name: 'imports',
+      ok: false,
+      message: 'imports what the extension point does not offer: extism:host/user.exchange_rate (offered: extism:host/env)',
     });
-    assert.ok(fuel !== undefined && fuel > 0 && callMicros > 0);
+    await assert.rejects(
+      host.platform.installations.create(OPERATOR, {
+        tenant: 'atelier-nord',
+        plugin: refused?.version.pluginId as string,
+        version: refused?.version.id as string,
+      }),
+      { code: 'VERSION_REJECTED' },
+    );
   });
 
-  it('loyalty gives nothing to a customer without a tier under the minimum', () => {
+  it('each merchant runs the partners it installed, in its order', async () => {
+    for (const merchant of MERCHANTS) {
+      const { results } = await host.point.run({ tenant: merchant.tenant, input: invoice(1) });
+      assert.deepEqual(
+        results.map((r) => host.partnerById.get(r.partner)?.name),
+        merchant.partners,
+      );
+    }
+  });
+
+  it('setting the platform up again on its store (a resumed run) finds everything and changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tenon-invoicing-platform-'));
+    try {
+      const store = `sqlite:${join(dir, 'platform.db')}`;
+      const first = await openPlatform(store);
+      const events = (await first.platform.events.list(OPERATOR, { limit: 1000 })).items;
+      await first.close();
+      const second = await openPlatform(store);
+      try {
+        assert.deepEqual((await second.platform.events.list(OPERATOR, { limit: 1000 })).items, events);
+        assert.deepEqual(second.installations, first.installations);
+        assert.deepEqual(
+          second.uploads.map((u) => u.version),
+          first.uploads.map((u) => u.version),
+        );
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the partners answer through the extension point', () => {
+  it('loyalty (AssemblyScript, config) gives a gold customer 5% and a tenth-year bonus', async () => {
+    const outcome = await (await alone(host, 'loyalty'))(invoice(1));
+    assert.deepEqual(outcome.output, {
+      discounts: [
+        { code: 'LOYALTY_GOLD', amount_cents: 25814, reason: 'gold customer: 500 basis points' },
+        { code: 'LOYALTY_ANNIVERSARY', amount_cents: 1500, reason: '10 years a customer' },
+      ],
+    });
+    assert.ok(outcome.fuel > 0 && outcome.fuel < outcome.budget);
+  });
+
+  it('loyalty gives nothing to a customer without a tier under the minimum', async () => {
     const small = invoice(1, {
       customer: { id: 'C-1', tier: 'none', country: 'FR', customer_since: '2025-01-01' },
       total_cents: 1490,
       lines: [invoice(1).lines[1] as never],
     });
-    assert.deepEqual(ask('loyalty', small).verdict, { ok: true, value: { discounts: [] } });
+    assert.deepEqual((await (await alone(host, 'loyalty'))(small)).output, { discounts: [] });
   });
 
-  it('volume (C) takes 5% off a line of 10 units or more, 10% from 50', () => {
+  it('volume (C) takes 5% off a line of 10 units or more, 10% from 50', async () => {
     const bulk = invoice(1, {
       lines: [
         { sku: 'A', description: 'Pens "blue", 10\\box', quantity: 60, unit_price_cents: 100, amount_cents: 6000 },
@@ -163,19 +218,17 @@ describe('the partners answer through the extension point', () => {
       ],
       total_cents: 27000,
     });
-    assert.deepEqual(ask('volume', bulk).verdict, {
-      ok: true,
-      value: {
-        discounts: [
-          { code: 'VOLUME_50', amount_cents: 600, line: 0, reason: '60 units: 10%' },
-          { code: 'VOLUME_10', amount_cents: 600, line: 1, reason: '12 units: 5%' },
-        ],
-      },
+    assert.deepEqual((await (await alone(host, 'volume'))(bulk)).output, {
+      discounts: [
+        { code: 'VOLUME_50', amount_cents: 600, line: 0, reason: '60 units: 10%' },
+        { code: 'VOLUME_10', amount_cents: 600, line: 1, reason: '12 units: 5%' },
+      ],
     });
   });
 
-  it('uses the same fuel for the same invoice, call after call', () => {
-    const fuel = [ask('volume').fuel, ask('volume').fuel, ask('volume').fuel];
+  it('uses the same fuel for the same invoice, run after run', async () => {
+    const ask = await alone(host, 'volume');
+    const fuel = [(await ask(invoice(1))).fuel, (await ask(invoice(1))).fuel, (await ask(invoice(1))).fuel];
     assert.equal(new Set(fuel).size, 1, String(fuel));
   });
 });

@@ -18,10 +18,7 @@ import type { Database } from './store/schema.js';
 import { type Actor, type ExtensionPointCode, type ExtensionPointDefinition, OPERATOR, type RunRequest, type RunResult } from './types.js';
 import { VersionDomain } from './versions.js';
 
-export type { RunObserver };
-
-/** What a run observer is told: the point and one installation's outcome. */
-export type RunObservation = Parameters<RunObserver>[1];
+export type { RunObservation, RunObserver } from './runs.js';
 
 export interface PlatformOptions {
   /** `:memory:` (default), `sqlite::memory:` or `sqlite:PATH` (a file; WAL). */

@@ -76,7 +76,7 @@ export class LoadedPoint {
    * The compiled module with one installation's config and grants: the same compiled code, other
    * settings (config is read at call time, grants decide what links), so nothing compiles again.
    */
-  configure(base: CompiledPlugin, config: Record<string, string>, grants: Grants, instance: 'fresh' | 'reuse'): CompiledPlugin {
+  configure(base: CompiledPlugin, config: Record<string, string>, grants: Grants, instance: 'fresh' | 'reuse' = 'reuse'): CompiledPlugin {
     const settings: Settings = {
       ...base.settings,
       configBytes: new Map(Object.entries(config).map(([key, value]) => [key, Buffer.from(value)])),

@@ -2,24 +2,29 @@
 // limits for this input's size, judged, counted against its partner's quota, and sampled for the
 // record. The run path reads no database: a tenant's installations are loaded once and dropped when
 // they change; each version compiles once per point definition (by sha256).
-import { isTenonError, type Plugin, type TenonError } from '@tenon/runtime';
+import { type CompiledPlugin, isTenonError, type Plugin, type TenonError } from '@tenon/runtime';
 import type { Context } from './context.js';
 import { requireOperator } from './context.js';
 import { fuelBudget } from './definition.js';
 import { invalid } from './errors.js';
 import type { ExtensionPointDomain } from './extension-points.js';
 import { toInstallation } from './installations.js';
-import type { LoadedPoint } from './point.js';
+import type { Judged, LoadedPoint } from './point.js';
 import type { QuotaDomain } from './quotas.js';
 import type { NewRecord, Recorder } from './records.js';
 import { listInstallations } from './store/installations.js';
 import { findVersionById, versionModule } from './store/plugins.js';
 import type { Actor, Installation, RunOutcome, RunRequest, RunResult } from './types.js';
 
-/** One installation ready to run: its instance (fresh per call, or kept for this tenant), or why it cannot run. */
+/**
+ * One installation ready to run: its compiled plug-in with the installation's config and grants,
+ * the instance kept for this tenant (isolation "tenant"), or why it cannot run.
+ */
 interface Slot {
   installation: Installation;
-  plugin: Plugin | undefined;
+  compiled: CompiledPlugin | undefined;
+  /** The tenant's instance; undefined with isolation "fresh", where each run instantiates its own. */
+  kept: Plugin | undefined;
   failure: TenonError | undefined;
 }
 
@@ -28,8 +33,11 @@ interface Tenancy {
   slots: Slot[];
 }
 
+/** One installation's outcome in a run, with the point and tenant: what a run observer is told. */
+export type RunObservation = RunOutcome & { extensionPoint: string; tenant: string };
+
 /** Told of every outcome (for metrics). */
-export type RunObserver = (extensionPoint: string, outcome: RunOutcome) => void;
+export type RunObserver = (observation: RunObservation) => void;
 
 const encoder = new TextEncoder();
 const NOTHING_EARLIER: readonly unknown[] = Object.freeze([]);
@@ -83,10 +91,23 @@ export class Runner {
     const rows: NewRecord[] | undefined = recorded ? [] : undefined;
     const at = this.#ctx.now();
     const earlier: unknown[] = [];
-    for (const { installation, plugin, failure } of slots) {
+    for (const slot of slots) {
+      const { installation } = slot;
       const refusal = this.#quotas.admit(installation.partnerId);
       let outcome: RunOutcome;
       let answer: string | undefined;
+      let failure = slot.failure;
+      let plugin = slot.kept;
+      if (refusal === undefined && plugin === undefined && failure === undefined) {
+        // A fresh instance per run: its start-up runs within the base fuel, outside the run's budget,
+        // so every run of the same input costs the same fuel.
+        try {
+          plugin = (slot.compiled as CompiledPlugin).instantiate();
+        } catch (error) {
+          if (!isTenonError(error)) throw error;
+          failure = error;
+        }
+      }
       if (refusal !== undefined) {
         outcome = this.#contained(installation, budget, 'QUOTA_EXCEEDED', `Not run: ${refusal}`);
       } else if (plugin === undefined) {
@@ -97,16 +118,21 @@ export class Runner {
           failure?.message ?? 'the plug-in could not be instantiated',
         );
       } else {
-        const judged = point.invoke(plugin, input, bytes, budget, {
-          tenant,
-          key,
-          installation: installation.id,
-          plugin: installation.pluginId,
-          partner: installation.partnerId,
-          config: installation.config,
-          // A copy: the host's rules may keep their context.
-          earlier: earlier.length === 0 ? NOTHING_EARLIER : earlier.slice(),
-        });
+        let judged: Judged;
+        try {
+          judged = point.invoke(plugin, input, bytes, budget, {
+            tenant,
+            key,
+            installation: installation.id,
+            plugin: installation.pluginId,
+            partner: installation.partnerId,
+            config: installation.config,
+            // A copy: the host's rules may keep their context.
+            earlier: earlier.length === 0 ? NOTHING_EARLIER : earlier.slice(),
+          });
+        } finally {
+          if (plugin !== slot.kept) plugin.close();
+        }
         this.#quotas.charge(installation.partnerId, judged.fuel);
         answer = judged.answer;
         outcome = {
@@ -128,7 +154,10 @@ export class Runner {
         }
       }
       results.push(outcome);
-      for (const observer of this.#observers) observer(point.info.name, outcome);
+      if (this.#observers.size > 0) {
+        const observation: RunObservation = { ...outcome, extensionPoint: point.info.name, tenant };
+        for (const observer of this.#observers) observer(observation);
+      }
       rows?.push({
         id: this.#ctx.id('rc'),
         extension_point: point.info.name,
@@ -198,13 +227,13 @@ export class Runner {
       const version = await findVersionById(this.#ctx.db, installation.versionId);
       if (version === undefined) continue;
       try {
-        const compiled = await point.compiled(version.sha256, async () => (await versionModule(this.#ctx.db, version.id)) as Uint8Array);
-        const isolation = point.info.isolation === 'tenant' ? 'reuse' : 'fresh';
-        const plugin = point.configure(compiled, installation.config, installation.grants, isolation).instantiate();
-        slots.push({ installation, plugin, failure: undefined });
+        const base = await point.compiled(version.sha256, async () => (await versionModule(this.#ctx.db, version.id)) as Uint8Array);
+        const compiled = point.configure(base, installation.config, installation.grants, 'reuse');
+        const kept = point.info.isolation === 'tenant' ? compiled.instantiate() : undefined;
+        slots.push({ installation, compiled, kept, failure: undefined });
       } catch (error) {
         if (!isTenonError(error)) throw error;
-        slots.push({ installation, plugin: undefined, failure: error });
+        slots.push({ installation, compiled: undefined, kept: undefined, failure: error });
       }
     }
     return { point, slots };
@@ -231,5 +260,5 @@ function tenancyKey(extensionPoint: string, tenant: string): string {
 }
 
 function closeSlots(tenancy: Tenancy): void {
-  for (const slot of tenancy.slots) slot.plugin?.close();
+  for (const slot of tenancy.slots) slot.kept?.close();
 }

@@ -250,11 +250,11 @@ describe('point.run', () => {
     const point = await t.platform.extensionPoint(behaviourPoint('p.echo', 'echo'));
     await installed(t.platform, point.info, fixture('behaviours'), ['m1']);
     const seen: string[] = [];
-    const stop = t.platform.onRun((name, outcome) => seen.push(`${name}:${outcome.outcome}`));
+    const stop = t.platform.onRun((o) => seen.push(`${o.extensionPoint}:${o.tenant}:${o.outcome}:${o.fuel > 0}`));
     await point.run({ tenant: 'm1', input: { n: 1 } });
     stop();
     await point.run({ tenant: 'm1', input: { n: 1 } });
-    assert.deepEqual(seen, ['p.echo:ok']);
+    assert.deepEqual(seen, ['p.echo:m1:ok:true']);
   });
 
   test('the host’s rules see the answers accepted earlier in the run, and judge() applies them to answers from elsewhere', async () => {
