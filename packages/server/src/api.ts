@@ -51,7 +51,7 @@ export const tenonApi: FastifyPluginAsync<TenonApiOptions> = async (app: Fastify
   app.setErrorHandler(errorHandler((code) => metrics.rejection(code)));
   useAuthentication(app, (key) => platform.authenticate(key));
   // Runs made in-process by the host count too, not only those made over HTTP.
-  const stopObserving = platform.onRun((point, run) => metrics.run(point, run));
+  const stopObserving = platform.onRun((run) => metrics.run(run));
   app.addHook('onClose', async () => stopObserving());
   // Modules arrive as a stream the upload route reads itself, against the point's own cap.
   app.addContentTypeParser(['application/wasm', 'application/octet-stream'], (_request, payload, done) => done(null, payload));

@@ -1,4 +1,4 @@
-import type { RunOutcome } from '@tenon/platform';
+import type { RunObservation } from '@tenon/platform';
 import { Counter, Histogram, Registry } from 'prom-client';
 
 /**
@@ -34,11 +34,12 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
-  /** Count one installation's run on an extension point. */
-  run(extensionPoint: string, run: Pick<RunOutcome, 'plugin' | 'version' | 'outcome' | 'fuel' | 'durationUs'>): void {
-    this.#runs.inc({ extension_point: extensionPoint, plugin: run.plugin, version: run.version, outcome: run.outcome });
-    this.#duration.observe({ extension_point: extensionPoint }, run.durationUs / 1e6);
-    this.#fuel.observe({ extension_point: extensionPoint }, run.fuel);
+  /** Count one installation's run (what `platform.onRun` reports). */
+  run(run: Pick<RunObservation, 'extensionPoint' | 'plugin' | 'version' | 'outcome' | 'fuel' | 'durationUs'>): void {
+    const point = { extension_point: run.extensionPoint };
+    this.#runs.inc({ ...point, plugin: run.plugin, version: run.version, outcome: run.outcome });
+    this.#duration.observe(point, run.durationUs / 1e6);
+    this.#fuel.observe(point, run.fuel);
   }
 
   /** Count one refusal by its code. */
