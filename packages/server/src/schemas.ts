@@ -332,3 +332,6 @@ export function page(items: object): object {
 export function list(items: object): object {
   return { type: 'array', items };
 }
+
+/** The body limit of routes that take no body, in bytes: they still have one, so nobody streams megabytes at them. */
+export const NO_BODY = 1024;

@@ -98,6 +98,16 @@ describe('the API', () => {
     assert.equal(refusal(response).code, 'VERSION_REJECTED');
   });
 
+  it('every route has a body limit: past it, 413 BODY_TOO_LARGE before the body is parsed', async () => {
+    const partner = await w.call({ method: 'POST', url: '/v1/partners', payload: { name: 'x'.repeat(20_000) } });
+    assert.equal(partner.statusCode, 413);
+    assert.equal(refusal(partner).code, 'BODY_TOO_LARGE');
+    // A POST that takes no body still refuses a large one (GET bodies are never read).
+    const rotate = await w.call({ method: 'POST', url: `/v1/partners/${w.bob.id}/key`, payload: { pad: 'x'.repeat(5000) } });
+    assert.equal(rotate.statusCode, 413);
+    assert.equal(refusal(rotate).code, 'BODY_TOO_LARGE');
+  });
+
   it('an unknown route is 404 NOT_FOUND pointing at the OpenAPI document', async () => {
     const response = await w.call({ method: 'GET', url: '/v1/nothing' });
     assert.equal(response.statusCode, 404);

@@ -124,6 +124,12 @@ describe('events', () => {
     for (const event of events) assert.equal(event.data.partnerId, w.bob.id);
   });
 
+  it('the stream refuses a bad cursor with 400 before it starts', async () => {
+    const response = await fetch(`${base}/v1/events/stream?after=nope`, { headers: { authorization: `Bearer ${OPERATOR_KEY}` } });
+    assert.equal(response.status, 400);
+    assert.match(((await response.json()) as { error: { message: string } }).error.message, /after/);
+  });
+
   it('the stream refuses a request without a key with 401', async () => {
     const response = await fetch(`${base}/v1/events/stream`);
     assert.equal(response.status, 401);

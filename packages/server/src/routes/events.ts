@@ -3,7 +3,7 @@ import type { PlatformEvent } from '@tenon/platform';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../api.js';
 import { actorOf } from '../auth.js';
-import { errorReplies, eventOut, eventQuery, page } from '../schemas.js';
+import { errorReplies, eventOut, eventQuery, NO_BODY, page } from '../schemas.js';
 
 const tags = ['events'];
 
@@ -21,6 +21,7 @@ export const eventRoutes: FastifyPluginAsync<RouteOptions> = async (app, { platf
   app.get<{ Querystring: { after?: string; limit?: number } }>(
     '/v1/events',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'key' },
       schema: {
         tags,
@@ -35,6 +36,7 @@ export const eventRoutes: FastifyPluginAsync<RouteOptions> = async (app, { platf
   app.get<{ Querystring: { after?: string } }>(
     '/v1/events/stream',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'key' },
       schema: {
         tags,

@@ -2,7 +2,7 @@ import type { ExtensionPointDefinition } from '@tenon/platform';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../api.js';
 import { actorOf } from '../auth.js';
-import { errorReplies, errorReply, extensionPointIn, extensionPointOut, list, nameParams } from '../schemas.js';
+import { errorReplies, errorReply, extensionPointIn, extensionPointOut, list, NO_BODY, nameParams } from '../schemas.js';
 
 const tags = ['extension points'];
 
@@ -26,6 +26,7 @@ export const extensionPointRoutes: FastifyPluginAsync<RouteOptions> = async (app
   app.get(
     '/v1/extension-points',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'key' },
       schema: { tags, summary: 'List extension points', response: { 200: list(extensionPointOut), ...errorReplies } },
     },
@@ -35,6 +36,7 @@ export const extensionPointRoutes: FastifyPluginAsync<RouteOptions> = async (app
   app.get<{ Params: { name: string } }>(
     '/v1/extension-points/:name',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'key' },
       schema: { tags, summary: 'Read one extension point', params: nameParams, response: { 200: extensionPointOut, ...errorReplies } },
     },

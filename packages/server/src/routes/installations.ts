@@ -11,6 +11,7 @@ import {
   installationPatch,
   installationQuery,
   list,
+  NO_BODY,
 } from '../schemas.js';
 
 const tags = ['installations'];
@@ -52,6 +53,7 @@ export const installationRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
   app.get<{ Querystring: { tenant?: string; extensionPoint?: string; plugin?: string } }>(
     '/v1/installations',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'operator' },
       schema: {
         tags,
@@ -66,6 +68,7 @@ export const installationRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
   app.get<{ Params: { id: string } }>(
     '/v1/installations/:id',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'operator' },
       schema: { tags, summary: 'Read one installation', params: idParams, response: { 200: installationOut, ...errorReplies } },
     },

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../api.js';
-import { errorReplies } from '../schemas.js';
+import { errorReplies, NO_BODY } from '../schemas.js';
 
 /** Prometheus text (operator only). */
 export const metricsRoutes: FastifyPluginAsync<RouteOptions> = async (app, { metrics }) => {
   app.get(
     '/metrics',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'operator' },
       schema: {
         tags: ['operations'],

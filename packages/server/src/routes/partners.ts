@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../api.js';
 import { actorOf } from '../auth.js';
-import { errorReplies, idParams, list, newPartnerOut, partnerIn, partnerOut, quotaIn, quotaOut } from '../schemas.js';
+import { errorReplies, idParams, list, NO_BODY, newPartnerOut, partnerIn, partnerOut, quotaIn, quotaOut } from '../schemas.js';
 
 const tags = ['partners'];
 
@@ -24,13 +24,18 @@ export const partnerRoutes: FastifyPluginAsync<RouteOptions> = async (app, { pla
 
   app.get(
     '/v1/partners',
-    { config: { access: 'operator' }, schema: { tags, summary: 'List partners', response: { 200: list(partnerOut), ...errorReplies } } },
+    {
+      bodyLimit: NO_BODY,
+      config: { access: 'operator' },
+      schema: { tags, summary: 'List partners', response: { 200: list(partnerOut), ...errorReplies } },
+    },
     async (request) => platform.partners.list(actorOf(request)),
   );
 
   app.get<{ Params: { id: string } }>(
     '/v1/partners/:id',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'key' },
       schema: {
         tags,
@@ -45,6 +50,7 @@ export const partnerRoutes: FastifyPluginAsync<RouteOptions> = async (app, { pla
   app.post<{ Params: { id: string } }>(
     '/v1/partners/:id/key',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'operator' },
       schema: {
         tags,
@@ -59,6 +65,7 @@ export const partnerRoutes: FastifyPluginAsync<RouteOptions> = async (app, { pla
   app.get<{ Params: { id: string } }>(
     '/v1/partners/:id/quota',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'key' },
       schema: { tags, summary: "Read a partner's quota", params: idParams, response: { 200: quotaOut, ...errorReplies } },
     },

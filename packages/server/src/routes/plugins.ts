@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../api.js';
 import { actorOf } from '../auth.js';
-import { errorReplies, idParams, list, pluginIn, pluginOut, pluginQuery } from '../schemas.js';
+import { errorReplies, idParams, list, NO_BODY, pluginIn, pluginOut, pluginQuery } from '../schemas.js';
 
 const tags = ['plug-ins'];
 
@@ -25,6 +25,7 @@ export const pluginRoutes: FastifyPluginAsync<RouteOptions> = async (app, { plat
   app.get<{ Querystring: { extensionPoint?: string } }>(
     '/v1/plugins',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'key' },
       schema: {
         tags,
@@ -39,6 +40,7 @@ export const pluginRoutes: FastifyPluginAsync<RouteOptions> = async (app, { plat
   app.get<{ Params: { id: string } }>(
     '/v1/plugins/:id',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'key' },
       schema: { tags, summary: 'Read one plug-in', params: idParams, response: { 200: pluginOut, ...errorReplies } },
     },

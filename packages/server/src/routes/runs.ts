@@ -2,7 +2,7 @@ import type { RecordQuery, RunRequest } from '@tenon/platform';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../api.js';
 import { actorOf } from '../auth.js';
-import { errorReplies, nameParams, page, recordOut, recordQuery, runIn, runOut } from '../schemas.js';
+import { errorReplies, NO_BODY, nameParams, page, recordOut, recordQuery, runIn, runOut } from '../schemas.js';
 
 const tags = ['runs'];
 
@@ -27,6 +27,7 @@ export const runRoutes: FastifyPluginAsync<RouteOptions> = async (app, { platfor
   app.get<{ Querystring: RecordQuery }>(
     '/v1/runs',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'key' },
       schema: {
         tags,

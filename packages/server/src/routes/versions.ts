@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../api.js';
 import { actorOf } from '../auth.js';
 import { ServerError } from '../errors.js';
-import { errorReplies, errorReply, idParams, list, moduleBody, versionOut, versionParams } from '../schemas.js';
+import { errorReplies, errorReply, idParams, list, moduleBody, NO_BODY, versionOut, versionParams } from '../schemas.js';
 import { readModule } from '../upload.js';
 
 const tags = ['versions'];
@@ -13,6 +13,7 @@ export const versionRoutes: FastifyPluginAsync<RouteOptions> = async (app, { pla
   app.post<{ Params: { id: string }; Body: Readable }>(
     '/v1/plugins/:id/versions',
     {
+      // No bodyLimit here: the module is streamed and cut at its point's maxModuleBytes by readModule().
       config: { access: 'key' },
       // Before the body is parsed: a JSON or form body is refused, not read.
       preParsing: async (request) => {
@@ -48,6 +49,7 @@ export const versionRoutes: FastifyPluginAsync<RouteOptions> = async (app, { pla
   app.get<{ Params: { id: string } }>(
     '/v1/plugins/:id/versions',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'key' },
       schema: { tags, summary: "List a plug-in's versions", params: idParams, response: { 200: list(versionOut), ...errorReplies } },
     },
@@ -57,6 +59,7 @@ export const versionRoutes: FastifyPluginAsync<RouteOptions> = async (app, { pla
   app.get<{ Params: { id: string; version: string } }>(
     '/v1/plugins/:id/versions/:version',
     {
+      bodyLimit: NO_BODY,
       config: { access: 'key' },
       schema: { tags, summary: 'Read one version with its report', params: versionParams, response: { 200: versionOut, ...errorReplies } },
     },
