@@ -177,6 +177,17 @@ describe('tenon serve and tenon push', () => {
     assert.match(down.stderr, /cannot reach/);
   });
 
+  test('serve --store takes a store URL', async () => {
+    const served = await serve(['--store', `sqlite:${join(dir, 'store.db')}`]);
+    try {
+      assert.ok(served.printedKey !== undefined);
+      const points = await fetch(`${served.url}/v1/extension-points`, { headers: { authorization: `Bearer ${served.printedKey}` } });
+      assert.deepEqual(await points.json(), []);
+    } finally {
+      assert.equal(await stop(served), 0);
+    }
+  });
+
   test('serve refuses --data with --store, and a bad --port, as usage errors', async () => {
     const both = await tenon(['serve', '--data', dir, '--store', 'sqlite::memory:']);
     assert.equal(both.status, 2);
