@@ -108,6 +108,20 @@ describe('the API', () => {
     assert.equal(refusal(rotate).code, 'BODY_TOO_LARGE');
   });
 
+  it('a replaced partner key stops working at once; the new one works', async () => {
+    const partner = await w.call({ method: 'POST', url: '/v1/partners', payload: { name: 'erin' } });
+    const { id, key: old } = partner.json() as { id: string; key: string };
+    assert.equal((await w.call({ method: 'GET', url: `/v1/partners/${id}` }, old)).statusCode, 200);
+    const rotated = await w.call({ method: 'POST', url: `/v1/partners/${id}/key` });
+    assert.equal(rotated.statusCode, 201);
+    const { key: fresh } = rotated.json() as { key: string };
+    assert.notEqual(fresh, old);
+    const refused = await w.call({ method: 'GET', url: `/v1/partners/${id}` }, old);
+    assert.equal(refused.statusCode, 401);
+    assert.equal(refusal(refused).code, 'UNAUTHORIZED');
+    assert.equal((await w.call({ method: 'GET', url: `/v1/partners/${id}` }, fresh)).statusCode, 200);
+  });
+
   it('an unknown route is 404 NOT_FOUND pointing at the OpenAPI document', async () => {
     const response = await w.call({ method: 'GET', url: '/v1/nothing' });
     assert.equal(response.statusCode, 404);
