@@ -30,6 +30,8 @@ export class Recorder implements Records {
   #buffer: NewRecord[] = [];
   /** Retention cap per point, as of the latest record added. */
   readonly #retain = new Map<string, number>();
+  /** Records written per point since its last trim (a trim scans the point's newest `retain` rows). */
+  readonly #sinceTrim = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
   /** Records dropped because the buffer was full. */
@@ -108,7 +110,16 @@ export class Recorder implements Records {
       .transaction()
       .execute(async (trx) => {
         await insertRecords(trx, batch);
-        for (const point of points) await trimRecords(trx, point, this.#retain.get(point) ?? Number.MAX_SAFE_INTEGER);
+        for (const point of points) {
+          // Trimming costs a scan of `retain` index entries, so it runs once per tenth of the cap
+          // written (and on a point's first batch in this process): a point holds at most 10% over its cap.
+          const retain = this.#retain.get(point) ?? Number.MAX_SAFE_INTEGER;
+          const written = (this.#sinceTrim.get(point) ?? Number.MAX_SAFE_INTEGER) + batch.filter((r) => r.extension_point === point).length;
+          if (written >= Math.max(1, Math.floor(retain / 10))) {
+            await trimRecords(trx, point, retain);
+            this.#sinceTrim.set(point, 0);
+          } else this.#sinceTrim.set(point, written);
+        }
       })
       .catch((error: unknown) => {
         this.dropped += batch.length;

@@ -71,8 +71,10 @@ function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.createIndex('installations_point_tenant').on('installations').columns(['extension_point', 'tenant']).execute();
         await db.schema
           .createTable('records')
+          // `id` is random (16 bytes) and never looked up alone: no unique index, which would cost
+          // a third of the write rate (random keys into a B-tree).
           .addColumn('seq', sql``, (c) => c.modifyFront(seqColumn(engine)))
-          .addColumn('id', 'text', (c) => c.notNull().unique())
+          .addColumn('id', 'text', (c) => c.notNull())
           .addColumn('extension_point', 'text', (c) => c.notNull())
           .addColumn('tenant', 'text', (c) => c.notNull())
           .addColumn('run_key', 'text')
