@@ -15,10 +15,11 @@ async function readStream(
   until: (events: StreamedEvent[]) => boolean,
   query = '',
   onOpen?: () => Promise<void>,
+  headers: Record<string, string> = {},
 ) {
   const controller = new AbortController();
   const response = await fetch(`${base}/v1/events/stream${query}`, {
-    headers: { authorization: `Bearer ${key}` },
+    headers: { authorization: `Bearer ${key}`, ...headers },
     signal: controller.signal,
   });
   assert.equal(response.status, 200);
@@ -122,6 +123,17 @@ describe('events', () => {
       },
     );
     for (const event of events) assert.equal(event.data.partnerId, w.bob.id);
+  });
+
+  it('a reconnecting client resumes after its Last-Event-ID', async () => {
+    const backlog = (await w.call({ method: 'GET', url: '/v1/events?limit=1000' })).json() as { items: { cursor: string }[] };
+    const events = await readStream(base, OPERATOR_KEY, (got) => got.length >= 2, '', undefined, {
+      'last-event-id': backlog.items.at(-3)!.cursor,
+    });
+    assert.deepEqual(
+      events.map((e) => e.id),
+      backlog.items.slice(-2).map((e) => e.cursor),
+    );
   });
 
   it('the stream refuses a bad cursor with 400 before it starts', async () => {
