@@ -94,7 +94,7 @@ async function push(file: string, flags: PushFlags, io: Io, env: NodeJS.ProcessE
 /** The report as text: each check, then each simulation with its fuel against the budget. */
 export function formatReport(version: VersionReply): string {
   const lines = [
-    `version ${version.id} ${version.status} (sha256 ${version.sha256}, ${version.size} bytes, ${version.report.durationMs} ms)`,
+    `version ${version.id} ${version.status} (sha256 ${version.sha256}, ${version.size} bytes, ${version.report.durationMs.toFixed(1)} ms)`,
   ];
   lines.push('checks:');
   for (const check of version.report.checks) lines.push(`  ${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.message}`);
