@@ -25,6 +25,8 @@ interface Slot {
   compiled: CompiledPlugin | undefined;
   /** The tenant's instance; undefined with isolation "fresh", where each run instantiates its own. */
   kept: Plugin | undefined;
+  /** The config as records store it, encoded once. */
+  configJson: string;
   failure: TenonError | undefined;
 }
 
@@ -172,7 +174,7 @@ export class Runner {
         message: outcome.message ?? null,
         input: json,
         output: answer ?? null,
-        config: JSON.stringify(installation.config),
+        config: slot.configJson,
         fuel: outcome.fuel,
         budget,
         duration_us: outcome.durationUs,
@@ -230,10 +232,10 @@ export class Runner {
         const base = await point.compiled(version.sha256, async () => (await versionModule(this.#ctx.db, version.id)) as Uint8Array);
         const compiled = point.configure(base, installation.config, installation.grants, 'reuse');
         const kept = point.info.isolation === 'tenant' ? compiled.instantiate() : undefined;
-        slots.push({ installation, compiled, kept, failure: undefined });
+        slots.push({ installation, compiled, kept, configJson: JSON.stringify(installation.config), failure: undefined });
       } catch (error) {
         if (!isTenonError(error)) throw error;
-        slots.push({ installation, compiled: undefined, kept: undefined, failure: error });
+        slots.push({ installation, compiled: undefined, kept: undefined, configJson: JSON.stringify(installation.config), failure: error });
       }
     }
     return { point, slots };
