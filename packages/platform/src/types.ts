@@ -311,6 +311,7 @@ export interface Quota {
 /** Event types the platform appends. */
 export type EventType =
   | 'partner.created'
+  | 'partner.key-rotated'
   | 'extension-point.defined'
   | 'plugin.created'
   | 'version.validated'
