@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS runs (
   id          INTEGER PRIMARY KEY,
   started_at  TEXT NOT NULL,
   finished_at TEXT,
-  partners    TEXT NOT NULL
+  extension_point TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS discounts (
   id           INTEGER PRIMARY KEY,
@@ -51,14 +51,17 @@ CREATE TABLE IF NOT EXISTS discounts (
   reason       TEXT
 );
 CREATE INDEX IF NOT EXISTS discounts_by_invoice ON discounts (invoice_id);
--- Every call to a partner, for latency and fuel figures: the host's own audit of what ran.
+-- Every partner's outcome on every invoice (from point.run), for the report: the host's own audit, applied with the invoice.
 CREATE TABLE IF NOT EXISTS partner_calls (
   run_id     INTEGER NOT NULL REFERENCES runs (id),
   invoice_id TEXT NOT NULL,
+  tenant     TEXT NOT NULL,
   partner    TEXT NOT NULL,
   call_us    REAL NOT NULL,
   fuel       INTEGER,
+  -- 'ok', or the Tenon code (contained) or rule (rejected) that stopped the answer
   outcome    TEXT NOT NULL,
+  kind       TEXT NOT NULL CHECK (kind IN ('ok', 'contained', 'rejected')),
   detail     TEXT,
   PRIMARY KEY (run_id, invoice_id, partner)
 ) WITHOUT ROWID;

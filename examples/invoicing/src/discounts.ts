@@ -1,6 +1,7 @@
-// The `invoice.discounts` extension point: an invoice goes in, discount lines come out, and the
-// host checks every line against its own rules before it applies any.
-import { ExtensionPoint } from './extension-point.js';
+// The `invoice.discounts` extension point, as the host defines it on the platform: an invoice goes
+// in, discount lines come out; the limits, the simulations every partner's upload must pass, and
+// the host's rules every answer must pass before the host applies any line.
+import type { ExtensionPointDefinition, RuleContext, RuleRefusal } from '@tenon/platform';
 import type { Invoice } from './invoices.js';
 
 export interface DiscountLine {
@@ -14,13 +15,6 @@ export interface DiscountLine {
 
 export interface DiscountAnswer {
   discounts: DiscountLine[];
-}
-
-export interface DiscountContext {
-  /** Codes this partner may use. */
-  allowedCodes: readonly string[];
-  /** Discounts already granted on this invoice by the partners that answered before. */
-  alreadyDiscountedCents: number;
 }
 
 const cents = { type: 'integer', minimum: 0, maximum: 1e12 };
@@ -95,38 +89,120 @@ export function totalOf(discounts: readonly DiscountLine[]): number {
   return discounts.reduce((sum, d) => sum + d.amount_cents, 0);
 }
 
-function checkDiscounts(invoice: Invoice, answer: DiscountAnswer, context: DiscountContext) {
-  let sum = 0;
-  for (const discount of answer.discounts) {
-    if (!context.allowedCodes.includes(discount.code)) {
-      return {
-        reason: 'CODE_NOT_ALLOWED',
-        detail: `code "${discount.code}" is not one this partner may use (${context.allowedCodes.join(', ')})`,
-      };
-    }
-    if (discount.line !== undefined) {
-      const line = invoice.lines[discount.line];
-      if (!line)
-        return { reason: 'LINE_INVALID', detail: `line ${discount.line} does not exist on ${invoice.id} (${invoice.lines.length} lines)` };
-      if (discount.amount_cents > line.amount_cents) {
+/**
+ * The host's rules on a schema-valid answer: only the codes the host allows this partner, lines
+ * that exist, and never more off than the line or (with the partners that answered before in
+ * this run) the invoice.
+ */
+export function discountRules(codesOf: (partnerId: string) => readonly string[]) {
+  return (invoice: Invoice, answer: DiscountAnswer, context: RuleContext): RuleRefusal | null => {
+    const allowedCodes = codesOf(context.partner);
+    let sum = 0;
+    for (const discount of answer.discounts) {
+      if (!allowedCodes.includes(discount.code)) {
         return {
-          reason: 'EXCEEDS_LINE',
-          detail: `${discount.amount_cents} cents off line ${discount.line}, which is ${line.amount_cents} cents`,
+          rule: 'CODE_NOT_ALLOWED',
+          message: `code "${discount.code}" is not one this partner may use (${allowedCodes.join(', ')})`,
         };
       }
+      if (discount.line !== undefined) {
+        const line = invoice.lines[discount.line];
+        if (!line) {
+          return { rule: 'LINE_INVALID', message: `line ${discount.line} does not exist on ${invoice.id} (${invoice.lines.length} lines)` };
+        }
+        if (discount.amount_cents > line.amount_cents) {
+          return {
+            rule: 'EXCEEDS_LINE',
+            message: `${discount.amount_cents} cents off line ${discount.line}, which is ${line.amount_cents} cents`,
+          };
+        }
+      }
+      sum += discount.amount_cents;
     }
-    sum += discount.amount_cents;
-  }
-  if (context.alreadyDiscountedCents + sum > invoice.total_cents) {
-    const earlier = context.alreadyDiscountedCents > 0 ? ` with ${context.alreadyDiscountedCents} cents granted by earlier partners` : '';
-    return { reason: 'EXCEEDS_TOTAL', detail: `${sum} cents of discounts${earlier} on an invoice of ${invoice.total_cents} cents` };
-  }
-  return null;
+    let already = 0;
+    for (const earlier of context.earlier) already += totalOf((earlier as DiscountAnswer).discounts);
+    if (already + sum > invoice.total_cents) {
+      const earlier = already > 0 ? ` with ${already} cents granted by earlier partners` : '';
+      return { rule: 'EXCEEDS_TOTAL', message: `${sum} cents of discounts${earlier} on an invoice of ${invoice.total_cents} cents` };
+    }
+    return null;
+  };
 }
 
-export const invoiceDiscounts = new ExtensionPoint<Invoice, DiscountAnswer, DiscountContext>('invoice.discounts', {
-  functionName: 'discounts',
-  inputSchema: INVOICE_SCHEMA,
-  outputSchema: DISCOUNTS_SCHEMA,
-  rules: checkDiscounts,
-});
+/** A simulation invoice: a small one by default (no discount due from any honest partner). */
+function simulated(n: number, overrides: Partial<Invoice>): Invoice {
+  return {
+    id: `INV-${String(n).padStart(7, '0')}`,
+    issued_on: '2026-06-01',
+    currency: 'EUR',
+    customer: { id: 'C-SIM', tier: 'none', country: 'FR', customer_since: '2025-02-01' },
+    lines: [{ sku: 'SKU-SIM', description: 'Notebook', quantity: 2, unit_price_cents: 450, amount_cents: 900 }],
+    total_cents: 900,
+    ...overrides,
+  };
+}
+
+const gold = { id: 'C-SIM', tier: 'gold', country: 'DE', customer_since: '2016-03-01' } as const;
+const bulk = [
+  { sku: 'SKU-D', description: 'Standing desk', quantity: 12, unit_price_cents: 42_900, amount_cents: 514_800 },
+  { sku: 'SKU-C', description: 'Chair', quantity: 60, unit_price_cents: 9_900, amount_cents: 594_000 },
+];
+
+/**
+ * `invoice.discounts`: every partner's plug-in exports `discounts`. Its fuel grows with the
+ * invoice (5M + 200k per KiB of JSON, at most 20M: a real partner needs 60k to 420k). Each
+ * merchant gets its own instance of each partner's plug-in (isolation "tenant"): nothing of one
+ * merchant's invoices can reach another's, and no instance is started per invoice (1 to 2 ms each
+ * on a busy machine). 5% of runs are recorded.
+ */
+export const DISCOUNTS_POINT: ExtensionPointDefinition = {
+  name: 'invoice.discounts',
+  function: 'discounts',
+  input: INVOICE_SCHEMA,
+  output: DISCOUNTS_SCHEMA,
+  limits: {
+    fuel: 5_000_000,
+    fuelPerInputKiB: 200_000,
+    maxFuelScale: 4,
+    // Fuel stops a runaway plug-in first; the deadline is the backstop, wide enough that a busy
+    // machine does not turn an output bomb's OUTPUT_LIMIT into a TIMEOUT.
+    timeoutMs: 250,
+    maxPages: 64,
+    maxOutputBytes: 16_384,
+    maxModuleBytes: 1024 * 1024,
+  },
+  // Partners may be granted this host, and nothing else.
+  allowedHosts: ['api.hostile-partner.example'],
+  simulations: [
+    ...[1, 2, 3, 4].map((n) => ({
+      name: `no discount is due on small invoice ${n}`,
+      input: simulated(n, { currency: n % 2 ? 'EUR' : 'USD' }),
+      expect: { output: { discounts: [] } },
+    })),
+    {
+      name: 'one cent',
+      input: simulated(5, { lines: [{ sku: 'S', description: 'Pin', quantity: 1, unit_price_cents: 1, amount_cents: 1 }], total_cents: 1 }),
+      expect: { output: { discounts: [] } },
+    },
+    {
+      name: 'a gold customer of ten years, in bulk',
+      input: simulated(6, { customer: gold, lines: bulk, total_cents: 1_108_800 }),
+      expect: { accepted: true },
+    },
+    {
+      name: 'a silver customer',
+      input: simulated(8, { customer: { ...gold, tier: 'silver' }, lines: bulk, total_cents: 1_108_800 }),
+      expect: { accepted: true },
+    },
+    {
+      name: 'forty lines',
+      input: simulated(9, { lines: Array.from({ length: 40 }, () => bulk[0]!), total_cents: 20_592_000 }),
+      expect: { accepted: true },
+    },
+    { name: 'one bulk line', input: simulated(10, { lines: [bulk[1]!], total_cents: 594_000 }), expect: { accepted: true } },
+    { name: 'a large invoice, no tier', input: simulated(12, { lines: [bulk[0]!], total_cents: 514_800 }), expect: { accepted: true } },
+  ],
+  record: { sample: 0.05 },
+  isolation: 'tenant',
+  default: { discounts: [] },
+};

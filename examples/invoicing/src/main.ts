@@ -4,9 +4,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { OPERATOR } from '@tenon/platform';
 import { openDatabase } from './database.js';
-import { PARTNERS } from './partners.js';
-import { egressLine, percentile, runReport } from './report.js';
+import { openPlatform } from './host-platform.js';
+import { MERCHANTS, PARTNERS } from './partners.js';
+import { percentile, runReport } from './report.js';
 import { runDiscounts } from './run.js';
 import { seedDatabase } from './seed.js';
 import { runWebhooks, startWebhookService } from './webhooks.js';
@@ -69,9 +71,13 @@ const table = (rows: string[][]) => {
 };
 
 console.log('Tenon invoicing demo: partners decide the discounts on each invoice, inside the host, next to its data\n');
+// The platform's store (extension points, partners, versions, installations, records, events) sits beside the invoices.
+const platformStore = `${args.db.replace(/\.db$/, '')}.platform.db`;
 if (!args.resume) {
-  rmSync(args.db, { force: true });
-  for (const suffix of ['-wal', '-shm']) rmSync(args.db + suffix, { force: true });
+  for (const path of [args.db, platformStore]) {
+    rmSync(path, { force: true });
+    for (const suffix of ['-wal', '-shm']) rmSync(path + suffix, { force: true });
+  }
 }
 mkdirSync(dirname(args.db), { recursive: true });
 const db = openDatabase(args.db);
@@ -88,21 +94,59 @@ if (!args.resume) {
   );
 }
 
-console.log(`2. In process: each invoice through ${PARTNERS.length} partner plug-ins, sandboxed, one transaction per invoice`);
+console.log(`2. The platform: the host defines invoice.discounts; partners upload their plug-ins; merchants install them`);
+const platformStarted = performance.now();
+const host = await openPlatform(`sqlite:${platformStore}`);
+const limits = host.point.info.limits;
+console.log(
+  `   ${host.point.name}: export "${host.point.info.function}", fuel ${fmt(limits.fuel)} + ${fmt(limits.fuelPerInputKiB)} per KiB of invoice (at most ×${limits.maxFuelScale}), ` +
+    `${limits.timeoutMs} ms, ${limits.maxPages} pages, ${host.point.info.simulations.length} simulations, ${host.point.info.record.sample * 100}% of runs recorded\n`,
+);
+table([
+  ['partner', 'language', 'upload', 'size', 'checks', 'simulations', 'max fuel / budget', 'validated in'],
+  ...host.uploads.map(({ partner, version }) => {
+    const sims = version.report.simulations;
+    const worst = sims.reduce((w, s) => (s.fuel / s.budget > w.fuel / w.budget ? s : w), sims[0] ?? { fuel: 0, budget: 1 });
+    return [
+      partner.name,
+      partner.language,
+      version.status,
+      `${fmt(version.size / 1024, 1)} KiB`,
+      `${version.report.checks.filter((c) => c.ok).length}/${version.report.checks.length}`,
+      `${sims.filter((x) => x.ok).length}/${host.point.info.simulations.length}`,
+      sims.length > 0 ? `${fmt(worst.fuel)} / ${fmt(worst.budget)}` : '-',
+      `${fmt(version.report.durationMs, 1)} ms`,
+    ];
+  }),
+]);
+for (const { partner, version } of host.uploads.filter((u) => u.version.status === 'rejected')) {
+  console.log(
+    `\n   Refused: ${partner.name}'s upload (sha256 ${version.sha256.slice(0, 12)}...), kept with its report and never installable:`,
+  );
+  for (const check of version.report.checks) console.log(`     ${check.ok ? 'ok  ' : 'FAIL'} ${check.name.padEnd(11)} ${check.message}`);
+}
+console.log('');
+table([['merchant (tenant)', 'installed, in order'], ...MERCHANTS.map((m) => [m.tenant, m.partners.join(' → ')])]);
+console.log(`   Set up in ${seconds(performance.now() - platformStarted)}\n`);
+
+console.log('3. In process: each invoice through point.run for its merchant, sandboxed, one transaction per invoice');
 // Crash tests set INVOICING_KILL_AT=n: the process kills itself inside the n-th invoice's transaction.
 const killAt = process.env.INVOICING_KILL_AT ? integer('INVOICING_KILL_AT', process.env.INVOICING_KILL_AT) : undefined;
 const run = await runDiscounts(db, {
-  partners: PARTNERS,
+  host,
   onProgress: progress('invoices'),
   ...(killAt !== undefined && { killInsideTransactionAt: killAt }),
 });
 const report = runReport(db, run.runId);
+await host.platform.flush();
+const records = await host.platform.records.list(OPERATOR, { limit: 1000 });
 console.log(
   `   ${run.resumed ? 'Resumed an interrupted run: ' : ''}${fmt(run.invoices)} invoices in ${seconds(run.elapsedMs)}; run total ${fmt(report.invoices)} invoices, ` +
-    `${fmt(report.discounts)} discounts applied, worth EUR ${fmt(report.discountCents / 100, 2)}\n`,
+    `${fmt(report.discounts)} discounts applied, worth EUR ${fmt(report.discountCents / 100, 2)}; ` +
+    `${records.next === undefined ? fmt(records.items.length) : 'over 1,000'} outcomes recorded in the platform store\n`,
 );
 table([
-  ['partner', 'language', 'calls', 'answers accepted', 'discounts applied', 'p50 call', 'p99 call', 'p50 fuel', 'p99 fuel'],
+  ['partner', 'language', 'calls', 'applied', 'p50 call', 'p99 call', 'p50 fuel', 'p99 fuel'],
   ...report.partners.map((p) => {
     const partner = PARTNERS.find((x) => x.name === p.partner);
     return [
@@ -110,13 +154,24 @@ table([
       partner?.language ?? '?',
       fmt(p.calls),
       fmt(p.answered),
-      fmt(p.discountsApplied),
       micros(p.p50Micros),
       micros(p.p99Micros),
       fmt(p.p50Fuel),
       fmt(p.p99Fuel),
     ];
   }),
+]);
+console.log('');
+table([
+  ['merchant', 'invoices', 'answers ok', 'contained', 'rejected', 'discounts'],
+  ...report.tenants.map((t) => [
+    t.tenant,
+    fmt(t.invoices),
+    fmt(t.ok),
+    fmt(t.contained),
+    fmt(t.rejected),
+    `EUR ${fmt(t.discountCents / 100, 2)}`,
+  ]),
 ]);
 if (report.incidents.length > 0) {
   console.log('\n   Contained by the sandbox, or rejected by the host, and the run went on:');
@@ -125,18 +180,15 @@ if (report.incidents.length > 0) {
   );
 }
 
-// What left the host, from the runtime's record of every request the plug-ins made or tried.
-const egress = egressLine(report);
-console.log(`\n   What left the host, from the audit trail: ${egress}`);
-
 const webhookPartners = PARTNERS.filter((p) => p.name !== 'hostile');
 if (webhookLimit !== 0) {
   console.log(
-    `\n3. The same partners' logic behind webhooks (Fastify on 127.0.0.1), one POST per invoice and partner (${webhookPartners.map((p) => p.name).join(', ')})`,
+    `\n4. The same partners' logic behind webhooks (Fastify on 127.0.0.1), one POST per invoice and partner (${webhookPartners.map((p) => p.name).join(', ')})`,
   );
   const service = await startWebhookService(webhookPartners);
   try {
     const webhooks = await runWebhooks(db, service.url, {
+      host,
       partners: webhookPartners,
       ...(webhookLimit !== undefined && { limit: webhookLimit }),
       onProgress: progress('invoices'),
@@ -167,12 +219,10 @@ if (webhookLimit !== 0) {
     console.log(
       `   ${fmt(overHttp / inProcess)}x faster: a partner answers in ${micros(inProcess)} in process, ${micros(overHttp)} over a webhook on the same machine (p50)`,
     );
-    const sent = report.egress.reduce((sum, e) => sum + e.bytesSent, 0);
-    console.log(
-      `   ${fmt(sent)} bytes of invoice data left the host in process (the audit trail above), where the webhooks were sent ${fmt(webhooks.bytesSent / 1e6, 1)} MB of it`,
-    );
+    console.log(`   0 bytes of invoice data left the host, where the webhooks were sent ${fmt(webhooks.bytesSent / 1e6, 1)} MB of it`);
   } finally {
     await service.stop();
   }
 }
+await host.close();
 db.close();

@@ -1,5 +1,6 @@
-// The partners bound to `invoice.discounts`: each one's plug-in, the limits the host gives it, and
-// what it may do. Nothing is granted that is not written here.
+// The partners who write plug-ins for `invoice.discounts`, and the merchants (the platform's
+// tenants) who choose which of them run on their invoices. The limits are the extension point's;
+// what a partner may do beyond computing is the installation's grant, and nothing else.
 import { fileURLToPath } from 'node:url';
 import { createPlugin, type Plugin } from '@tenon/runtime';
 
@@ -7,30 +8,14 @@ export interface Partner {
   name: string;
   /** What the partner wrote its plug-in in, for the report. */
   language: string;
-  /** The partner's compiled plug-in. */
+  /** The partner's compiled plug-in, as it uploads it. */
   wasmPath: string;
-  /** Host-chosen settings the plug-in reads with config_get. */
+  /** Host-chosen settings the plug-in reads with config_get (the installation's config). */
   config?: Record<string, string>;
   /** Discount codes the host accepts from this partner. */
   allowedCodes: readonly string[];
-  /**
-   * `reuse`: one instance serves every invoice (its memory and vars persist between calls).
-   * `fresh`: a new instance per invoice (about 30 µs more), so nothing of one customer's invoice
-   * can linger for the next: the host's choice for a partner it trusts less.
-   */
-  instance: 'reuse' | 'fresh';
-  /** HTTP hosts (globs) the plug-in may reach; none by default. */
+  /** HTTP hosts (globs) its installations are granted; none by default. */
   allowedHosts?: readonly string[];
-  limits: {
-    /** Fuel per call (about one unit per WebAssembly instruction). */
-    fuel: number;
-    /** Wall-clock limit per call, in milliseconds. */
-    timeoutMs: number;
-    /** Pages of 64 KiB each of the plug-in's memories may hold, initial pages included. */
-    maxPages: number;
-    /** Largest answer, in bytes. */
-    maxOutputBytes: number;
-  };
 }
 
 const plugin = (name: string) => fileURLToPath(new URL(`../partners/${name}/build/plugin.wasm`, import.meta.url));
@@ -48,42 +33,51 @@ export const PARTNERS: readonly Partner[] = [
       anniversary_bonus_cents: '1500',
     },
     allowedCodes: ['LOYALTY_GOLD', 'LOYALTY_SILVER', 'LOYALTY_ANNIVERSARY'],
-    instance: 'reuse',
-    // A call takes 260,000 to 350,000 fuel and its heap stays in its first page.
-    limits: { fuel: 2_000_000, timeoutMs: 50, maxPages: 16, maxOutputBytes: 16 * 1024 },
   },
   {
     name: 'volume',
     language: 'C',
     wasmPath: plugin('volume'),
     allowedCodes: ['VOLUME_10', 'VOLUME_50'],
-    instance: 'reuse',
-    limits: { fuel: 1_000_000, timeoutMs: 50, maxPages: 8, maxOutputBytes: 16 * 1024 },
   },
   {
     name: 'hostile',
     language: 'AssemblyScript',
     wasmPath: plugin('hostile'),
     allowedCodes: ['PROMO_1'],
-    instance: 'fresh',
     allowedHosts: ['api.hostile-partner.example'],
-    // Its memory hoarding grows memory a megabyte at a time, which took 20-130 ms on a loaded
-    // machine (V8 may collect garbage on a grow); every grow now checks the deadline, so a 50 ms
-    // one would turn the memory cap's TRAP into a TIMEOUT that depends on the machine's load.
-    limits: { fuel: 5_000_000, timeoutMs: 500, maxPages: 64, maxOutputBytes: 16 * 1024 },
   },
 ];
 
-/** Loads a partner's plug-in with its limits and grants; logs go nowhere unless a logger is given. */
+/**
+ * A partner whose upload the platform refuses on screen: its currency plug-in imports a host
+ * function (`exchange_rate`) that `invoice.discounts` does not offer.
+ */
+export const REFUSED_PARTNER: Partner = {
+  name: 'fx-rates',
+  language: 'AssemblyScript',
+  wasmPath: fileURLToPath(new URL('../../plugins/currency-convert/build/plugin.wasm', import.meta.url)),
+  allowedCodes: [],
+};
+
+/** A merchant (tenant) and the partners it installed, in the order they answer. */
+export interface Merchant {
+  tenant: string;
+  partners: readonly string[];
+}
+
+export const MERCHANTS: readonly Merchant[] = [
+  { tenant: 'atelier-nord', partners: ['loyalty', 'volume', 'hostile'] },
+  { tenant: 'bistro-sud', partners: ['loyalty', 'hostile'] },
+  { tenant: 'cycles-est', partners: ['volume', 'hostile'] },
+];
+
+/** The merchant an invoice belongs to: the demo spreads the seeded invoices over the merchants by number. */
+export function merchantOf(invoiceId: string): Merchant {
+  return MERCHANTS[Number(invoiceId.slice(4)) % MERCHANTS.length] as Merchant;
+}
+
+/** The partner's plug-in as the partner itself runs it behind its webhook (the contrast: not on the platform). */
 export function loadPartner(partner: Partner): Promise<Plugin> {
-  return createPlugin(partner.wasmPath, {
-    config: partner.config ?? {},
-    allowedHosts: partner.allowedHosts ?? [],
-    fuel: partner.limits.fuel,
-    timeoutMs: partner.limits.timeoutMs,
-    memory: { maxPages: partner.limits.maxPages },
-    limits: { maxOutputBytes: partner.limits.maxOutputBytes },
-    instance: partner.instance,
-    logLevel: 'off',
-  });
+  return createPlugin(partner.wasmPath, { config: partner.config ?? {}, allowedHosts: partner.allowedHosts ?? [], logLevel: 'off' });
 }

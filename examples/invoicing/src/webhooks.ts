@@ -3,11 +3,14 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import type { InvoicingDatabase } from './database.js';
-import { type DiscountLine, invoiceDiscounts, totalOf } from './discounts.js';
+import type { DiscountAnswer, DiscountLine } from './discounts.js';
+import type { InvoicingPlatform } from './host-platform.js';
 import { InvoiceReader } from './invoices.js';
-import type { Partner } from './partners.js';
+import { merchantOf, type Partner } from './partners.js';
 
 export interface WebhookRunOptions {
+  host: InvoicingPlatform;
+  /** The partners behind webhooks; each invoice goes to those of them its merchant installed, in its order. */
   partners: readonly Partner[];
   /** Invoices to send, from the first; default all. */
   limit?: number;
@@ -67,9 +70,12 @@ export async function runWebhooks(db: InvoicingDatabase, url: string, options: W
 
   for (const invoice of reader) {
     if (done === total) break;
-    const prepared = invoiceDiscounts.prepare(invoice);
-    let discounted = 0;
-    for (const partner of options.partners) {
+    const json = JSON.stringify(invoice);
+    const earlier: DiscountAnswer[] = [];
+    const merchant = merchantOf(invoice.id);
+    for (const name of merchant.partners) {
+      const partner = options.partners.find((p) => p.name === name);
+      if (partner === undefined) continue;
       const result = byPartner.get(partner.name) as WebhookPartnerResult;
       const requestStarted = performance.now();
       let answer: string;
@@ -77,8 +83,8 @@ export async function runWebhooks(db: InvoicingDatabase, url: string, options: W
         const response = await fetch(`${url}/partners/${partner.name}/discounts`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: prepared.json,
-          signal: AbortSignal.timeout(partner.limits.timeoutMs * 20),
+          body: json,
+          signal: AbortSignal.timeout(options.host.point.info.limits.timeoutMs * 20),
         });
         answer = await response.text();
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -87,18 +93,25 @@ export async function runWebhooks(db: InvoicingDatabase, url: string, options: W
         continue;
       } finally {
         result.callMicros.push((performance.now() - requestStarted) * 1000);
-        bytesSent += Buffer.byteLength(prepared.json);
+        bytesSent += Buffer.byteLength(json);
       }
-      const verdict = invoiceDiscounts.judge(invoice, answer, {
-        allowedCodes: partner.allowedCodes,
-        alreadyDiscountedCents: discounted,
+      // Judged exactly as the platform judges a plug-in's answer: JSON, the schema, the host's rules.
+      const verdict = options.host.point.judge(invoice, answer, {
+        tenant: merchant.tenant,
+        key: invoice.id,
+        installation: 'webhook',
+        plugin: 'webhook',
+        partner: options.host.partnerIds.get(partner.name) ?? partner.name,
+        config: partner.config ?? {},
+        earlier,
       });
-      if (!verdict.ok) {
+      if (verdict.outcome !== 'ok') {
         result.failures++;
         continue;
       }
-      discounted += totalOf(verdict.value.discounts);
-      if (!sameDiscounts(verdict.value.discounts, applied.all(invoice.id, partner.name) as DiscountLine[])) result.mismatches++;
+      const accepted = verdict.output as DiscountAnswer;
+      earlier.push(accepted);
+      if (!sameDiscounts(accepted.discounts, applied.all(invoice.id, partner.name) as DiscountLine[])) result.mismatches++;
     }
     done++;
     if (done % every === 0) options.onProgress?.(done, total);

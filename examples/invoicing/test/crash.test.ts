@@ -4,9 +4,8 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type InvoicingDatabase, openDatabase } from '../dist/database.js';
-import { PARTNERS } from '../dist/partners.js';
 import { runDiscounts } from '../dist/run.js';
-import { appliedDiscounts, assertConsistent, seededDatabase } from './invoices.js';
+import { appliedDiscounts, assertConsistent, invoicingHost, seededDatabase } from './invoices.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
@@ -39,7 +38,8 @@ const pending = (db: InvoicingDatabase) =>
 /** The discounts an uninterrupted run gives on the same seeded data. */
 async function referenceDiscounts(invoices: number): Promise<string[]> {
   using reference = seededDatabase(invoices);
-  await runDiscounts(reference.db, { partners: PARTNERS });
+  await using host = await invoicingHost();
+  await runDiscounts(reference.db, { host });
   return appliedDiscounts(reference.db);
 }
 

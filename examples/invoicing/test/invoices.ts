@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OPERATOR, type RunOutcome } from '@tenon/platform';
 import { type InvoicingDatabase, openDatabase } from '../dist/database.js';
+import { type InvoicingPlatform, openPlatform } from '../dist/host-platform.js';
 import type { Invoice } from '../dist/invoices.js';
 import { invoiceId, seedDatabase } from '../dist/seed.js';
 
@@ -65,4 +67,31 @@ export function assertConsistent(db: InvoicingDatabase): void {
     .prepare('SELECT count(*) AS n FROM partner_calls c JOIN invoices i ON i.id = c.invoice_id WHERE i.discount_run_id IS NULL')
     .get() as { n: number };
   assert.equal(callsWithoutInvoice.n, 0, 'partner calls recorded for an invoice that was not applied');
+}
+
+/** The host's platform on an in-memory store: point defined, partners uploaded, merchants installed. */
+export async function invoicingHost(): Promise<InvoicingPlatform & AsyncDisposable> {
+  const host = await openPlatform(':memory:');
+  return Object.assign(host, { [Symbol.asyncDispose]: () => host.close() });
+}
+
+/** A tenant that installed only this partner (its validated version, its config and grants), for asking it alone. */
+export async function alone(host: InvoicingPlatform, name: string): Promise<(input: Invoice) => Promise<RunOutcome>> {
+  const tenant = `alone-${name}`;
+  const template = host.installations.find((i) => i.partnerId === host.partnerIds.get(name));
+  assert.ok(template, `partner "${name}" is installed somewhere`);
+  if ((await host.platform.installations.list(OPERATOR, { tenant })).length === 0) {
+    await host.platform.installations.create(OPERATOR, {
+      tenant,
+      plugin: template.pluginId,
+      version: template.versionId,
+      config: template.config,
+      grants: template.grants,
+    });
+  }
+  return async (input) => {
+    const { results } = await host.point.run({ tenant, key: input.id, input });
+    assert.equal(results.length, 1);
+    return results[0] as RunOutcome;
+  };
 }

@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { callCommand } from './call.js';
 import { EXIT } from './exit-codes.js';
 import { newCommand } from './new.js';
+import { pushCommand } from './push.js';
+import { serveCommand } from './serve.js';
 import { testCommand } from './test.js';
 
 /** Where a command reads and writes; tests pass their own. */
@@ -27,6 +29,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   program.addCommand(callCommand(io, exit));
   program.addCommand(testCommand(io, exit));
   program.addCommand(newCommand(io, exit));
+  program.addCommand(serveCommand(io, exit));
+  program.addCommand(pushCommand(io, exit));
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

@@ -1,0 +1,148 @@
+// createPlatform(): the store opened and migrated, and every domain wired to it with the injected
+// clock, ids and randomness.
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Events, ExtensionPoint } from './api.js';
+import type { Context } from './context.js';
+import { PlatformError } from './errors.js';
+import { EventLog } from './events.js';
+import { ExtensionPointDomain } from './extension-points.js';
+import { InstallationDomain } from './installations.js';
+import { PartnerDomain } from './partners.js';
+import { PluginDomain } from './plugins.js';
+import { QuotaDomain } from './quotas.js';
+import { Recorder, type RecorderOptions } from './records.js';
+import { Runner, type RunObserver } from './runs.js';
+import { openStore } from './store/db.js';
+import type { Database } from './store/schema.js';
+import { type Actor, type ExtensionPointCode, type ExtensionPointDefinition, OPERATOR, type RunRequest, type RunResult } from './types.js';
+import { VersionDomain } from './versions.js';
+
+export type { RunObservation, RunObserver } from './runs.js';
+
+export interface PlatformOptions {
+  /** `:memory:` (default), `sqlite::memory:` or `sqlite:PATH` (a file; WAL). */
+  store?: string;
+  /** The clock, in milliseconds since the epoch. Default Date.now. */
+  now?: () => number;
+  /** Random opaque ids: called with a prefix (`pl`, `v`, `in`...). Default 16 random bytes, base64url. */
+  randomId?: (prefix: string) => string;
+  /** A number in [0, 1) for record sampling. Default Math.random. */
+  random?: () => number;
+  /** How records are batched. */
+  records?: RecorderOptions;
+  /** Errors off the caller's path (a record batch that failed, a subscriber that threw). Default console.error. */
+  onError?: (error: unknown) => void;
+}
+
+export class Platform {
+  readonly partners: PartnerDomain;
+  readonly extensionPoints: ExtensionPointDomain;
+  readonly plugins: PluginDomain;
+  readonly versions: VersionDomain;
+  readonly installations: InstallationDomain;
+  readonly records: Recorder;
+  readonly quotas: QuotaDomain;
+  readonly events: Events;
+  readonly #db: Kysely<Database>;
+  readonly #runner: Runner;
+  #closed = false;
+
+  /** @internal use createPlatform() */
+  constructor(db: Kysely<Database>, options: PlatformOptions) {
+    const onError = options.onError ?? ((error: unknown) => console.error('@tenon/platform:', error));
+    const now = options.now ?? Date.now;
+    const id = options.randomId ?? ((prefix: string) => `${prefix}_${randomBytes(16).toString('base64url')}`);
+    const log = new EventLog(now, id, onError);
+    const ctx: Context = { db, now, id, random: options.random ?? Math.random, events: log };
+    this.#db = db;
+    this.partners = new PartnerDomain(ctx);
+    this.extensionPoints = new ExtensionPointDomain(ctx, (name) => this.#runner.invalidatePoint(name));
+    this.plugins = new PluginDomain(ctx, this.extensionPoints);
+    this.versions = new VersionDomain(ctx, this.extensionPoints);
+    this.installations = new InstallationDomain(ctx, this.extensionPoints, (point, tenant) => this.#runner.invalidate(point, tenant));
+    this.records = new Recorder(ctx, options.records ?? {}, onError);
+    this.quotas = new QuotaDomain(ctx, onError);
+    this.#runner = new Runner(ctx, this.extensionPoints, this.quotas, this.records);
+    this.events = {
+      list: (actor, query) => log.list(db, scopeOf(actor), query),
+      subscribe: (actor, listener) => log.subscribe(scopeOf(actor), listener),
+    };
+  }
+
+  /** The actor an API key stands for (operator or partner), or undefined. */
+  authenticate(key: string): Promise<Actor | undefined> {
+    return this.partners.authenticate(key);
+  }
+
+  /** Stores the operator key (hashed); without one, generates it on first use and returns it, once. */
+  ensureOperatorKey(given?: string): Promise<string | undefined> {
+    return this.partners.ensureOperatorKey(given);
+  }
+
+  /** Runs an extension point for a tenant (operator only). */
+  run(actor: Actor, extensionPoint: string, request: RunRequest): Promise<RunResult> {
+    if (this.#closed) return Promise.reject(new PlatformError('CLOSED', `Cannot run "${extensionPoint}": the platform is closed`));
+    return this.#runner.run(actor, extensionPoint, request);
+  }
+
+  /** Defines (or redefines) a point as the host, with its code, and returns its handle for runs. */
+  async extensionPoint<Input = unknown>(
+    definition: ExtensionPointDefinition,
+    code?: ExtensionPointCode<Input, never>,
+  ): Promise<ExtensionPoint<Input>> {
+    const info = await this.extensionPoints.define(OPERATOR, definition, code as ExtensionPointCode | undefined);
+    const name = info.name;
+    const point = await this.extensionPoints.load(name);
+    return {
+      name,
+      info,
+      run: (request) => this.run(OPERATOR, name, request),
+      judge: (input, answer, context) => {
+        const judged = point.judge(input, answer, context);
+        return judged.outcome === 'ok'
+          ? { outcome: 'ok', output: judged.output }
+          : { outcome: 'rejected', code: judged.code as string, message: judged.message as string };
+      },
+    };
+  }
+
+  /** Told of every installation's outcome in this process (metrics). Returns the unsubscribe. */
+  onRun(observer: RunObserver): () => void {
+    return this.#runner.observe(observer);
+  }
+
+  /** Writes the buffered records and pending events now. */
+  async flush(): Promise<void> {
+    await this.records.flush();
+    await this.quotas.settled();
+  }
+
+  /** Writes buffered records, closes every instance and the store. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.flush();
+    this.records.close();
+    this.#runner.close();
+    await this.#db.destroy();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function scopeOf(actor: Actor): string | undefined {
+  if (actor?.kind === 'operator') return undefined;
+  if (actor?.kind === 'partner' && typeof actor.partnerId === 'string') return actor.partnerId;
+  throw new TypeError('actor must be { kind: "operator" } or { kind: "partner", partnerId }');
+}
+
+/** Opens (and migrates) the store and returns the platform on it. */
+export async function createPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const { db } = await openStore(options.store ?? ':memory:');
+  const platform = new Platform(db, options);
+  await platform.quotas.load();
+  return platform;
+}

@@ -1,0 +1,106 @@
+// Recorded runs: written in batches, read by sequence with filters, trimmed to each point's cap.
+import { CompiledQuery } from 'kysely';
+import type { Db, Row } from './schema.js';
+
+export type RecordRow = Row<'records'>;
+type NewRecordRow = Omit<RecordRow, 'seq'>;
+
+// A multi-row insert binds every column of every row; 400 rows × 18 columns stays under both
+// SQLite's 32,766 and PostgreSQL's 65,535 parameters per statement.
+const ROWS_PER_STATEMENT = 400;
+const COLUMNS = [
+  'id',
+  'extension_point',
+  'tenant',
+  'run_key',
+  'installation_id',
+  'plugin_id',
+  'partner_id',
+  'version_id',
+  'outcome',
+  'code',
+  'message',
+  'input',
+  'output',
+  'config',
+  'fuel',
+  'budget',
+  'duration_us',
+  'at',
+] as const satisfies readonly (keyof NewRecordRow)[];
+
+/**
+ * The statement for `count` rows, compiled by Kysely for this dialect once and reused with new
+ * parameters (one cache per dialect adapter): building a 7,200-value insert through the query builder per batch costs more than
+ * SQLite's write of it.
+ */
+const statements = new WeakMap<object, Map<number, string>>();
+
+function insertSql(db: Db, count: number): string {
+  const { adapter } = db.getExecutor();
+  let byCount = statements.get(adapter);
+  if (byCount === undefined) {
+    byCount = new Map();
+    statements.set(adapter, byCount);
+  }
+  let text = byCount.get(count);
+  if (text === undefined) {
+    const template = Object.fromEntries(COLUMNS.map((c) => [c, null])) as unknown as NewRecordRow;
+    text = db
+      .insertInto('records')
+      .columns(COLUMNS)
+      .values(Array.from({ length: count }, () => template))
+      .compile().sql;
+    byCount.set(count, text);
+  }
+  return text;
+}
+
+export async function insertRecords(db: Db, rows: readonly NewRecordRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+    const parameters: unknown[] = [];
+    for (const row of chunk) for (const column of COLUMNS) parameters.push(row[column]);
+    await db.executeQuery(CompiledQuery.raw(insertSql(db, chunk.length), parameters));
+  }
+}
+
+export interface RecordFilter {
+  extensionPoint?: string | undefined;
+  tenant?: string | undefined;
+  plugin?: string | undefined;
+  version?: string | undefined;
+  outcome?: 'ok' | 'contained' | 'rejected' | undefined;
+  partnerId?: string | undefined;
+}
+
+export function listRecords(db: Db, filter: RecordFilter, after: number, limit: number): Promise<RecordRow[]> {
+  let query = db.selectFrom('records').selectAll().where('seq', '>', after);
+  if (filter.extensionPoint !== undefined) query = query.where('extension_point', '=', filter.extensionPoint);
+  if (filter.tenant !== undefined) query = query.where('tenant', '=', filter.tenant);
+  if (filter.plugin !== undefined) query = query.where('plugin_id', '=', filter.plugin);
+  if (filter.version !== undefined) query = query.where('version_id', '=', filter.version);
+  if (filter.outcome !== undefined) query = query.where('outcome', '=', filter.outcome);
+  if (filter.partnerId !== undefined) query = query.where('partner_id', '=', filter.partnerId);
+  return query.orderBy('seq').limit(limit).execute();
+}
+
+/** Keeps the newest `retain` records of a point. */
+export async function trimRecords(db: Db, extensionPoint: string, retain: number): Promise<void> {
+  const cutoff = await db
+    .selectFrom('records')
+    .select('seq')
+    .where('extension_point', '=', extensionPoint)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .offset(retain)
+    .executeTakeFirst();
+  if (cutoff === undefined) return;
+  await db.deleteFrom('records').where('extension_point', '=', extensionPoint).where('seq', '<=', cutoff.seq).execute();
+}
+
+export async function countRecords(db: Db, extensionPoint: string | undefined): Promise<number> {
+  let query = db.selectFrom('records').select((eb) => eb.fn.countAll<number>().as('n'));
+  if (extensionPoint !== undefined) query = query.where('extension_point', '=', extensionPoint);
+  return Number((await query.executeTakeFirstOrThrow()).n);
+}

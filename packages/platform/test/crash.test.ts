@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { createPlatform, OPERATOR } from '../src/index.js';
+import { fixture, withCustomSection } from './helpers.js';
+
+const child = new URL('crash/child.ts', import.meta.url).pathname;
+
+/** Runs the child on a new store until it has done `steps` changes, then kills it with SIGKILL. Returns the store path. */
+async function killMidway(scenario: string, steps: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'tenon-crash-'));
+  const store = join(dir, 'tenon.db');
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, store, scenario], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let seen = 0;
+  let ready = false;
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) {
+        if (line === 'ready') ready = true;
+        else if (ready && line !== '') seen++;
+      }
+      if (seen >= steps && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    });
+    proc.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited with ${code ?? signal}`))));
+  });
+  return store;
+}
+
+function rows<T>(store: string, query: string): T[] {
+  const db = new BetterSqlite3(store, { readonly: true });
+  try {
+    return db.prepare(query).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('a process killed with SIGKILL leaves the store consistent', () => {
+  test('during uploads: every version is whole (bytes, hash, report) with exactly one event, and uploads go on', async () => {
+    for (const steps of [3, 7]) {
+      const store = await killMidway('upload', steps);
+      try {
+        const versions = rows<{ id: string; sha256: string; module: Buffer; report: string; status: string }>(
+          store,
+          'select * from versions',
+        );
+        assert.ok(versions.length >= 3 + steps, `${versions.length} versions`);
+        for (const v of versions) {
+          assert.equal(createHash('sha256').update(v.module).digest('hex'), v.sha256);
+          assert.equal(v.status, 'validated');
+          assert.ok(Array.isArray(JSON.parse(v.report).checks));
+        }
+        const events = rows<{ subject: string }>(
+          store,
+          "select subject from events where type in ('version.validated', 'version.rejected')",
+        );
+        assert.deepEqual(events.map((e) => e.subject).sort(), versions.map((v) => v.id).sort());
+        await using platform = await createPlatform({ store: `sqlite:${store}` });
+        const [plugin] = await platform.plugins.list(OPERATOR);
+        const next = await platform.versions.upload(
+          OPERATOR,
+          plugin?.id as string,
+          withCustomSection(fixture('behaviours'), 'after-restart'),
+        );
+        assert.equal(next.status, 'validated');
+      } finally {
+        rmSync(join(store, '..'), { recursive: true, force: true });
+      }
+    }
+  });
+
+  test('during installation changes: the row matches its last event, one event per committed change', async () => {
+    for (const steps of [4, 9]) {
+      const store = await killMidway('installation', steps);
+      try {
+        const installations = rows<{ id: string; enabled: number }>(store, 'select id, enabled from installations order by created_at, id');
+        const events = rows<{ subject: string; data: string }>(
+          store,
+          "select subject, data from events where type = 'installation.changed' order by seq",
+        );
+        const changedId = events[0]?.subject;
+        assert.ok(events.length >= steps, `${events.length} changes`);
+        assert.ok(events.every((e) => e.subject === changedId));
+        const last = JSON.parse(events.at(-1)?.data as string) as { enabled: boolean };
+        assert.equal(installations.find((i) => i.id === changedId)?.enabled === 1, last.enabled);
+        // Each committed change alternated the flag: the events say false, true, false, ...
+        assert.deepEqual(
+          events.map((e) => JSON.parse(e.data).enabled),
+          events.map((_, i) => i % 2 === 1),
+        );
+        await using platform = await createPlatform({ store: `sqlite:${store}` });
+        const updated = await platform.installations.update(OPERATOR, changedId as string, { enabled: !last.enabled });
+        assert.equal(updated.enabled, !last.enabled);
+      } finally {
+        rmSync(join(store, '..'), { recursive: true, force: true });
+      }
+    }
+  });
+
+  test('during recorded runs: every run is recorded for all its installations or not at all, never twice', async () => {
+    for (const steps of [40, 150]) {
+      const store = await killMidway('run', steps);
+      try {
+        const perRun = rows<{ run_key: string; n: number; installations: number }>(
+          store,
+          'select run_key, count(*) as n, count(distinct installation_id) as installations from records group by run_key',
+        );
+        assert.ok(perRun.length > 0, 'some runs were recorded before the kill');
+        for (const run of perRun) assert.deepEqual([run.run_key, run.n, run.installations], [run.run_key, 3, 3]);
+        const keys = perRun.map((r) => Number(r.run_key.slice('run-'.length))).sort((a, b) => a - b);
+        // Batches commit in order: the recorded runs are a prefix of the runs made.
+        assert.deepEqual(
+          keys,
+          keys.map((_, i) => i),
+        );
+        await using platform = await createPlatform({ store: `sqlite:${store}` });
+        const run = await platform.run(OPERATOR, 'p.echo', { tenant: 'm1', key: 'after', input: { n: 1 } });
+        assert.equal(run.results.length, 3);
+      } finally {
+        rmSync(join(store, '..'), { recursive: true, force: true });
+      }
+    }
+  });
+});
