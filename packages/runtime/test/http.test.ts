@@ -185,7 +185,7 @@ describe('plug-in HTTP requests, against a real server on 127.0.0.1', () => {
 
   it('fails the call with MEMORY_LIMIT when the response headers do not fit in Extism memory beside the body', async () => {
     // one page of Extism memory: a 56,000-byte body fits, then 12 KiB of headers do not
-    const p = await plugin({ memory: { maxPages: 0 } });
+    const p = await plugin({ memory: { maxPages: 1 } });
     try {
       const url = `${base}/big-headers?n=12000&m=56000`;
       assert.equal(p.call('request', request(url)).length, 56000);
@@ -193,7 +193,7 @@ describe('plug-in HTTP requests, against a real server on 127.0.0.1', () => {
         name: 'LimitError',
         code: 'MEMORY_LIMIT',
         message:
-          /^Cannot give the plug-in response headers of \d+ bytes: it does not fit in Extism memory \(\d+ bytes in use, memory\.maxPages 0\)$/,
+          /^Cannot give the plug-in response headers of \d+ bytes: it does not fit in Extism memory \(\d+ bytes in use, memory\.maxPages 1\)$/,
       });
     } finally {
       p.close();
