@@ -2,7 +2,7 @@
  * Server benchmark: `POST /v1/extension-points/:name/runs` (auth, rate limit, schema, one installation
  * of count_vowels run by the platform, the reply serialised) against a plain Fastify route that echoes
  * the same body, both over loopback with one keep-alive connection, side by side in one process:
- * medians of ROUNDS rounds of N sequential round trips, alternating the two.
+ * medians of ROUNDS rounds of N sequential round trips per path, the paths taking turns every SLICE requests.
  *
  *   npm run bench:server
  */
@@ -50,11 +50,20 @@ function post(port: number, path: string, body: string, key?: string): Promise<s
   });
 }
 
-/** Microseconds per round trip over N sequential requests. */
-async function round(call: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  for (let i = 0; i < N; i++) await call();
-  return ((performance.now() - started) * 1000) / N;
+/** Requests per slice: the paths take turns every SLICE requests, so a burst of load on this shared machine falls on all of them alike. */
+const SLICE = 50;
+
+/** Microseconds per round trip of each path over N sequential requests each, the paths interleaved by slices. */
+async function round(paths: readonly (() => Promise<unknown>)[]): Promise<number[]> {
+  const totals = paths.map(() => 0);
+  for (let done = 0; done < N; done += SLICE) {
+    for (const [i, path] of paths.entries()) {
+      const started = performance.now();
+      for (let k = 0; k < SLICE; k++) await path();
+      totals[i]! += performance.now() - started;
+    }
+  }
+  return totals.map((ms) => (ms * 1000) / N);
 }
 
 const platform = await createPlatform({ store: ':memory:' });
@@ -116,14 +125,14 @@ for (const { api: run } of cases) {
 
 // Warm every path (JIT, the platform's compiled module and instance cache) before measuring.
 const paths = [echo, ...cases.flatMap((c) => [c.api, c.bare])];
-for (const path of paths) await round(path);
+await round(paths);
 const samples = paths.map(() => [] as number[]);
 for (let r = 0; r < ROUNDS; r++) {
-  for (const [i, path] of paths.entries()) samples[i]!.push(await round(path));
+  for (const [i, us] of (await round(paths)).entries()) samples[i]!.push(us);
 }
 const [echoUs, ...rest] = samples.map(median) as [number, ...number[]];
 console.log(
-  `server round trip over loopback, one keep-alive connection, ${N} sequential requests × ${ROUNDS} rounds, alternating (medians)`,
+  `server round trip over loopback, one keep-alive connection, ${N} sequential requests per path × ${ROUNDS} rounds, the paths taking turns every ${SLICE} (medians)`,
 );
 console.log(`  plain Fastify route echoing the same body            ${fmt(echoUs).padStart(8)} µs`);
 for (const [i, { isolation }] of cases.entries()) {

@@ -18,6 +18,9 @@ import type { Actor, NewPartner, Partner } from './types.js';
 
 const OPERATOR_KEY = 'operator_key_sha256';
 
+/** Keys remembered at most; past it the memory starts over (each key then costs one lookup again). */
+const MAX_REMEMBERED_KEYS = 10_000;
+
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
@@ -28,6 +31,15 @@ function newKey(prefix: string): string {
 
 export class PartnerDomain implements Partners {
   readonly #ctx: Context;
+  /**
+   * The actor of each key already seen in this process, by sha256: authentication is on every request
+   * and was two queries. Only keys that were found are kept (a new partner's key works at once), and a
+   * change of key here drops the old one at once. Other processes sharing the store do not tell this
+   * one yet (PostgreSQL's LISTEN/NOTIFY will); with SQLite there is one process.
+   */
+  readonly #actors = new Map<string, Actor>();
+  /** Bumped by every forget: a lookup that began before a key changed must not remember what it read. */
+  #generation = 0;
 
   constructor(ctx: Context) {
     this.#ctx = ctx;
@@ -65,7 +77,12 @@ export class PartnerDomain implements Partners {
     const row = await findPartner(this.#ctx.db, id);
     if (row === undefined) throw notFound('partner', id);
     const key = newKey('tpk');
-    await setPartnerKeyHash(this.#ctx.db, id, hashKey(key));
+    const event = await this.#ctx.db.transaction().execute(async (trx) => {
+      await setPartnerKeyHash(trx, id, hashKey(key));
+      return this.#ctx.events.append(trx, 'partner.key-rotated', id, id, {});
+    });
+    this.#forget((actor) => actor.kind === 'partner' && actor.partnerId === id);
+    this.#ctx.events.publish(event);
     return { ...toPartner(row), key };
   }
 
@@ -73,6 +90,18 @@ export class PartnerDomain implements Partners {
   async authenticate(key: string): Promise<Actor | undefined> {
     if (typeof key !== 'string' || key.length === 0 || key.length > 256) return undefined;
     const hash = hashKey(key);
+    const known = this.#actors.get(hash);
+    if (known !== undefined) return known;
+    const generation = this.#generation;
+    const actor = await this.#lookup(hash);
+    if (actor !== undefined && generation === this.#generation) {
+      if (this.#actors.size >= MAX_REMEMBERED_KEYS) this.#actors.clear();
+      this.#actors.set(hash, Object.freeze(actor));
+    }
+    return actor;
+  }
+
+  async #lookup(hash: string): Promise<Actor | undefined> {
     const operator = await getSetting(this.#ctx.db, OPERATOR_KEY);
     if (operator !== undefined && timingSafeEqual(Buffer.from(operator), Buffer.from(hash))) return { kind: 'operator' };
     const partner = await findPartnerByKeyHash(this.#ctx.db, hash);
@@ -87,12 +116,18 @@ export class PartnerDomain implements Partners {
     if (given !== undefined) {
       if (given.length < 16 || given.length > 256) throw invalid('operatorKey', `must be 16 to 256 characters, got ${given.length}`);
       await putSetting(this.#ctx.db, OPERATOR_KEY, hashKey(given));
+      this.#forget((actor) => actor.kind === 'operator');
       return undefined;
     }
     if ((await getSetting(this.#ctx.db, OPERATOR_KEY)) !== undefined) return undefined;
     const key = newKey('tok');
     await putSetting(this.#ctx.db, OPERATOR_KEY, hashKey(key));
     return key;
+  }
+
+  #forget(which: (actor: Actor) => boolean): void {
+    this.#generation++;
+    for (const [hash, actor] of this.#actors) if (which(actor)) this.#actors.delete(hash);
   }
 }
 
