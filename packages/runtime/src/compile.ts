@@ -21,6 +21,8 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
   const { manifest, baseDir } = await toManifest(source, options.baseDir);
   const settings = resolveSettings(manifest, options);
   const resolved = await resolveSources(manifest, baseDir === undefined ? {} : { baseDir });
+  // The JS SDK's memory.maxPages bounds Extism memory only (the kernel's, capped elsewhere), not the plug-in's own
+  const maxPages = settings.extismJs ? undefined : settings.maxPages;
   const modules = await Promise.all(
     resolved.map(async ({ name, bytes, module }, i) => {
       if (module) {
@@ -30,7 +32,7 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
             'fuel, timeoutMs, deterministic and meter need the module bytes to meter it; pass bytes instead of a WebAssembly.Module',
           );
         }
-        if (settings.maxPages !== undefined || settings.limits.maxTableElements !== Infinity) {
+        if (maxPages !== undefined || settings.limits.maxTableElements !== Infinity) {
           throw new ManifestError(
             `wasm[${i}].module`,
             'memory.maxPages and limits.maxTableElements need the module bytes to cap it; pass bytes instead of a WebAssembly.Module',
@@ -40,8 +42,8 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
       }
       try {
         const maxTableElements = settings.limits.maxTableElements === Infinity ? undefined : settings.limits.maxTableElements;
-        const rewrite = settings.meter || settings.maxPages !== undefined || maxTableElements !== undefined;
-        const rewritten = rewrite ? instrument(bytes!, { maxPages: settings.maxPages, maxTableElements, meter: settings.meter }) : bytes!;
+        const rewrite = settings.meter || maxPages !== undefined || maxTableElements !== undefined;
+        const rewritten = rewrite ? instrument(bytes!, { maxPages, maxTableElements, meter: settings.meter }) : bytes!;
         return { name, module: await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>), metered: settings.meter };
       } catch (error) {
         throw invalidModule(bytes!, i, error);

@@ -136,6 +136,18 @@ export class CompiledPlugin {
         wasi?.bind(side.memory);
       }
     }
+    // A side module built as a reactor sets itself up in _initialize (wasi-libc finds its preopens
+    // there); the main module's runs at its first call, under that call's limits.
+    for (const [name, instance] of instances) {
+      const initialize = instance.exports._initialize;
+      if (instance !== main && typeof initialize === 'function') {
+        try {
+          initialize();
+        } catch (error) {
+          throw linkFailure(error, name, '_initialize');
+        }
+      }
+    }
     return main!;
   }
 }
@@ -169,7 +181,7 @@ function forwarders(
   return functions;
 }
 
-function linkFailure(error: unknown, moduleName: string): TenonError {
+function linkFailure(error: unknown, moduleName: string, where = 'its start function'): TenonError {
   if (error instanceof TenonError) return error;
   if (error instanceof WebAssembly.LinkError) {
     return new LinkError(`Cannot link module "${moduleName}": ${error.message.replace(/^WebAssembly\.Instance\(\): /, '')}`, [], {
@@ -177,6 +189,6 @@ function linkFailure(error: unknown, moduleName: string): TenonError {
     });
   }
   const trap = classifyTrap(error);
-  if (trap) return new TrapError(trap.kind, `Module "${moduleName}" ${trap.description} in its start function`, { cause: error });
+  if (trap) return new TrapError(trap.kind, `Module "${moduleName}" ${trap.description} in ${where}`, { cause: error });
   return new LinkError(`Cannot instantiate module "${moduleName}": ${String(error)}`, [], { cause: error });
 }

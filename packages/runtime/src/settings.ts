@@ -68,7 +68,8 @@ export interface PluginOptions {
 /**
  * @internal Where `@extism/extism` (the JS SDK) behaves unlike the Rust runtime, followed by the
  * drop-in only: `memory.maxVarBytes` counts values (not keys), `var_set` leaves the key and value
- * blocks to the plug-in, and WASI stdout/stderr are dropped (`silent`) or go to the process's own.
+ * blocks to the plug-in, `memory.maxPages` bounds Extism memory but not the plug-in's own memories,
+ * and WASI stdout/stderr are dropped (`silent`) or go to the process's own.
  */
 export interface ExtismJsSemantics {
   wasiOutput: 'silent' | 'process';

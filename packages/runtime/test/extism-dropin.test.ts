@@ -436,6 +436,34 @@ describe('the drop-in follows @extism/extism where it differs from the Rust runt
     }
   });
 
+  test('memory.maxPages bounds Extism memory, not the plug-in’s own (the native API refuses a memory that starts larger)', async () => {
+    const pages = (n: number) => {
+      const input = new Uint8Array(8);
+      new DataView(input.buffer).setBigUint64(0, BigInt(n * 65536), true);
+      return input;
+    };
+    for (const [host, create] of hosts) {
+      // the plug-in's own memory starts at 17 pages: more than either cap, and it loads under both
+      const capped = await create({ wasm: [{ data: fixture('big_memory') }], memory: { maxPages: 2 } });
+      try {
+        await assert.rejects(capped.call('alloc_n', pages(5)), undefined, `${host}: 5 pages of Extism memory under a 2-page cap`);
+      } finally {
+        await capped.close();
+      }
+      const roomy = await create({ wasm: [{ data: fixture('big_memory') }], memory: { maxPages: 6 } });
+      try {
+        assert.notEqual(await roomy.call('alloc_n', pages(5)), undefined, host);
+      } finally {
+        await roomy.close();
+      }
+    }
+    await assert.rejects(createPlugin({ wasm: [{ data: fixture('big_memory') }], memory: { maxPages: 6 } }), {
+      name: 'LimitError',
+      code: 'MEMORY_LIMIT',
+      message: /Memory 0 starts at 17 pages, more than memory\.maxPages \(6\)/,
+    });
+  });
+
   test('var_set leaves the key and value blocks to the plug-in (the native API frees them)', async () => {
     const outputs = [];
     for (const [, create] of hosts) {

@@ -59,6 +59,21 @@ describe('linking', () => {
     assert.equal(plugin.functionExists('double'), false);
   });
 
+  test('a side module built as a reactor is set up by its _initialize before the first call, metered or not', async () => {
+    for (const options of [{}, { fuel: 1000 }]) {
+      using plugin = await createPlugin(
+        {
+          wasm: [
+            { name: 'side', data: fixture('reactor_side') },
+            { name: 'main', data: fixture('reactor_main') },
+          ],
+        },
+        { logLevel: 'off', ...options },
+      );
+      assert.equal(plugin.call('run').length, 0, JSON.stringify(options)); // run fails with 1 when the side module was not set up
+    }
+  });
+
   test('without a module named main, the last module is the entry point', async () => {
     using plugin = await createPlugin({
       wasm: [
