@@ -6,6 +6,7 @@ import {
   type Actor,
   createPlatform,
   type ExtensionPoint,
+  type ExtensionPointDefinition,
   type Installation,
   OPERATOR,
   type Platform,
@@ -13,16 +14,28 @@ import {
 } from '@tenon/platform';
 import { DISCOUNTS_POINT, discountRules } from './discounts.js';
 import type { Invoice } from './invoices.js';
-import { MERCHANTS, PARTNERS, type Partner, REFUSED_PARTNER } from './partners.js';
+import { MERCHANTS, type Merchant, PARTNERS, type Partner, REFUSED_PARTNER } from './partners.js';
 
 export interface Upload {
   partner: Partner;
   version: VersionInfo;
 }
 
+/** What the host sets up; the demo's by default (tests add a partner, or grant a host). */
+export interface HostSetup {
+  /** The point's definition (its rules are always the host's). Default DISCOUNTS_POINT. */
+  point?: ExtensionPointDefinition;
+  /** The partners who upload, besides the refused one. Default PARTNERS. */
+  partners?: readonly Partner[];
+  /** The merchants and the partners each installs. Default MERCHANTS. */
+  merchants?: readonly Merchant[];
+}
+
 export interface InvoicingPlatform {
   platform: Platform;
   point: ExtensionPoint<Invoice>;
+  /** The merchants set up, whose invoices a run asks their partners about. */
+  merchants: readonly Merchant[];
   /** Each partner's platform id. */
   partnerIds: ReadonlyMap<string, string>;
   /** The partner of each platform partner id. */
@@ -33,17 +46,18 @@ export interface InvoicingPlatform {
   close(): Promise<void>;
 }
 
-export async function openPlatform(store: string): Promise<InvoicingPlatform> {
+export async function openPlatform(store: string, setup: HostSetup = {}): Promise<InvoicingPlatform> {
+  const { point: definition = DISCOUNTS_POINT, partners = PARTNERS, merchants = MERCHANTS } = setup;
   const platform = await createPlatform({ store });
   try {
     const partnerById = new Map<string, Partner>();
-    const point = await platform.extensionPoint<Invoice>(DISCOUNTS_POINT, {
+    const point = await platform.extensionPoint<Invoice>(definition, {
       rules: discountRules((partnerId) => partnerById.get(partnerId)?.allowedCodes ?? []),
     });
     const known = new Map((await platform.partners.list(OPERATOR)).map((p) => [p.name, p.id]));
     const uploads: Upload[] = [];
     const versions = new Map<string, { plugin: string; version: string }>();
-    for (const partner of [...PARTNERS, REFUSED_PARTNER]) {
+    for (const partner of [...partners, REFUSED_PARTNER]) {
       let partnerId = known.get(partner.name);
       if (partnerId === undefined) {
         const created = await platform.partners.create(OPERATOR, { name: partner.name });
@@ -60,11 +74,11 @@ export async function openPlatform(store: string): Promise<InvoicingPlatform> {
       if (version.status === 'validated') versions.set(partner.name, { plugin: plugin.id, version: version.id });
     }
     const installations: Installation[] = [];
-    for (const merchant of MERCHANTS) {
+    for (const merchant of merchants) {
       const existing = await platform.installations.list(OPERATOR, { tenant: merchant.tenant, extensionPoint: point.name });
       for (const [position, name] of merchant.partners.entries()) {
         const chosen = versions.get(name);
-        const partner = PARTNERS.find((p) => p.name === name);
+        const partner = partners.find((p) => p.name === name);
         if (chosen === undefined || partner === undefined) {
           const report = uploads.find((u) => u.partner.name === name)?.version.report;
           const failed = [...(report?.checks ?? []), ...(report?.simulations ?? [])]
@@ -88,6 +102,7 @@ export async function openPlatform(store: string): Promise<InvoicingPlatform> {
     return {
       platform,
       point,
+      merchants,
       partnerIds: new Map([...partnerById].map(([id, partner]) => [partner.name, id])),
       partnerById,
       uploads,

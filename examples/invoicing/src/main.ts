@@ -8,7 +8,7 @@ import { OPERATOR } from '@tenon/platform';
 import { openDatabase } from './database.js';
 import { openPlatform } from './host-platform.js';
 import { MERCHANTS, PARTNERS } from './partners.js';
-import { percentile, runReport } from './report.js';
+import { egressLine, percentile, runReport } from './report.js';
 import { runDiscounts } from './run.js';
 import { seedDatabase } from './seed.js';
 import { runWebhooks, startWebhookService } from './webhooks.js';
@@ -146,7 +146,7 @@ console.log(
     `${records.next === undefined ? fmt(records.items.length) : 'over 1,000'} outcomes recorded in the platform store\n`,
 );
 table([
-  ['partner', 'language', 'calls', 'applied', 'p50 call', 'p99 call', 'p50 fuel', 'p99 fuel'],
+  ['partner', 'language', 'calls', 'answers accepted', 'discounts applied', 'p50 call', 'p99 call', 'p50 fuel', 'p99 fuel'],
   ...report.partners.map((p) => {
     const partner = PARTNERS.find((x) => x.name === p.partner);
     return [
@@ -154,6 +154,7 @@ table([
       partner?.language ?? '?',
       fmt(p.calls),
       fmt(p.answered),
+      fmt(p.discountsApplied),
       micros(p.p50Micros),
       micros(p.p99Micros),
       fmt(p.p50Fuel),
@@ -179,6 +180,9 @@ if (report.incidents.length > 0) {
     report.incidents.map((i) => [i.partner, i.reason, fmt(i.count), i.example.length > 120 ? `${i.example.slice(0, 117)}...` : i.example]),
   );
 }
+
+// What left the host, from the runtime's record of every request the plug-ins made or tried in their calls.
+console.log(`\n   What left the host, from the audit trail: ${egressLine(report)}`);
 
 const webhookPartners = PARTNERS.filter((p) => p.name !== 'hostile');
 if (webhookLimit !== 0) {
@@ -219,7 +223,10 @@ if (webhookLimit !== 0) {
     console.log(
       `   ${fmt(overHttp / inProcess)}x faster: a partner answers in ${micros(inProcess)} in process, ${micros(overHttp)} over a webhook on the same machine (p50)`,
     );
-    console.log(`   0 bytes of invoice data left the host, where the webhooks were sent ${fmt(webhooks.bytesSent / 1e6, 1)} MB of it`);
+    const sent = report.egress.reduce((sum, e) => sum + e.bytesSent, 0);
+    console.log(
+      `   ${fmt(sent)} bytes of invoice data left the host in process (the audit trail above), where the webhooks were sent ${fmt(webhooks.bytesSent / 1e6, 1)} MB of it`,
+    );
   } finally {
     await service.stop();
   }

@@ -73,8 +73,8 @@ export const MERCHANTS: readonly Merchant[] = [
 ];
 
 /** The merchant an invoice belongs to: the demo spreads the seeded invoices over the merchants by number. */
-export function merchantOf(invoiceId: string): Merchant {
-  return MERCHANTS[Number(invoiceId.slice(4)) % MERCHANTS.length] as Merchant;
+export function merchantOf(invoiceId: string, merchants: readonly Merchant[] = MERCHANTS): Merchant {
+  return merchants[Number(invoiceId.slice(4)) % merchants.length] as Merchant;
 }
 
 /** The partner's plug-in as the partner itself runs it behind its webhook (the contrast: not on the platform). */

@@ -49,7 +49,7 @@ export async function runDiscounts(db: InvoicingDatabase, options: RunOptions): 
   const every = options.progressEvery ?? 250;
   let done = 0;
   for (const invoice of pending) {
-    const tenant = merchantOf(invoice.id).tenant;
+    const tenant = merchantOf(invoice.id, host.merchants).tenant;
     const run = await host.point.run({ tenant, key: invoice.id, input: invoice });
     apply(invoice, tenant, run.results);
     done++;
@@ -66,6 +66,7 @@ function applier(db: InvoicingDatabase, runId: number, host: InvoicingPlatform, 
     'INSERT INTO discounts (run_id, invoice_id, partner, code, line, amount_cents, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const insertCall = db.prepare('INSERT INTO partner_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insertRequest = db.prepare('INSERT INTO partner_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   let applied = 0;
   return db.transaction((invoice: Invoice, tenant: string, results: readonly RunOutcome[]) => {
     let discounted = 0;
@@ -81,6 +82,10 @@ function applier(db: InvoicingDatabase, runId: number, host: InvoicingPlatform, 
       }
       const outcome = result.outcome === 'ok' ? 'ok' : (result.code ?? result.outcome);
       insertCall.run(runId, invoice.id, tenant, partner, result.durationUs, result.fuel, outcome, result.outcome, result.message ?? null);
+      // What the plug-in sent or tried to send over HTTP in this call, kept with the call: the privacy line's source.
+      result.httpRequests.forEach((r, seq) => {
+        insertRequest.run(runId, invoice.id, partner, seq, r.method, r.host, r.outcome, r.bytesOut, r.bytesIn);
+      });
     }
     if (++applied === killAt) process.kill(process.pid, 'SIGKILL');
   });

@@ -72,7 +72,7 @@ export async function runWebhooks(db: InvoicingDatabase, url: string, options: W
     if (done === total) break;
     const json = JSON.stringify(invoice);
     const earlier: DiscountAnswer[] = [];
-    const merchant = merchantOf(invoice.id);
+    const merchant = merchantOf(invoice.id, options.host.merchants);
     for (const name of merchant.partners) {
       const partner = options.partners.find((p) => p.name === name);
       if (partner === undefined) continue;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OPERATOR, type RunOutcome } from '@tenon/platform';
 import { type InvoicingDatabase, openDatabase } from '../dist/database.js';
-import { type InvoicingPlatform, openPlatform } from '../dist/host-platform.js';
+import { type HostSetup, type InvoicingPlatform, openPlatform } from '../dist/host-platform.js';
 import type { Invoice } from '../dist/invoices.js';
 import { invoiceId, seedDatabase } from '../dist/seed.js';
 
@@ -69,9 +69,9 @@ export function assertConsistent(db: InvoicingDatabase): void {
   assert.equal(callsWithoutInvoice.n, 0, 'partner calls recorded for an invoice that was not applied');
 }
 
-/** The host's platform on an in-memory store: point defined, partners uploaded, merchants installed. */
-export async function invoicingHost(): Promise<InvoicingPlatform & AsyncDisposable> {
-  const host = await openPlatform(':memory:');
+/** The host's platform on an in-memory store: point defined, partners uploaded, merchants installed (the demo's, or `setup`'s). */
+export async function invoicingHost(setup: HostSetup = {}): Promise<InvoicingPlatform & AsyncDisposable> {
+  const host = await openPlatform(':memory:', setup);
   return Object.assign(host, { [Symbol.asyncDispose]: () => host.close() });
 }
 

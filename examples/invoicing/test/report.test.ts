@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openDatabase } from '../dist/database.js';
-import { PARTNERS } from '../dist/partners.js';
 import { runReport } from '../dist/report.js';
 import { runDiscounts } from '../dist/run.js';
 import { seedDatabase } from '../dist/seed.js';
-import { seededDatabase } from './invoices.js';
+import { invoicingHost, seededDatabase } from './invoices.js';
 
 describe('the figures `npm start` prints count what happened', () => {
   it('seeding reports the rows the database took', () => {
@@ -29,7 +28,8 @@ describe('the figures `npm start` prints count what happened', () => {
 
   it('"discounts applied" counts the discount lines applied, apart from the answers accepted (empty ones included)', async () => {
     using data = seededDatabase(300);
-    const run = await runDiscounts(data.db, { partners: PARTNERS });
+    await using host = await invoicingHost();
+    const run = await runDiscounts(data.db, { host });
     const report = runReport(data.db, run.runId);
     for (const figures of report.partners) {
       const { n } = data.db

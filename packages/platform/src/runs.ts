@@ -2,7 +2,7 @@
 // limits for this input's size, judged, counted against its partner's quota, and sampled for the
 // record. The run path reads no database: a tenant's installations are loaded once and dropped when
 // they change; each version compiles once per point definition (by sha256).
-import { type CompiledPlugin, isTenonError, type Plugin, type TenonError } from '@tenon/runtime';
+import { type CompiledPlugin, type HttpRequestRecord, isTenonError, type Plugin, type TenonError } from '@tenon/runtime';
 import type { Context } from './context.js';
 import { requireOperator } from './context.js';
 import { fuelBudget } from './definition.js';
@@ -43,6 +43,16 @@ export type RunObserver = (observation: RunObservation) => void;
 
 const encoder = new TextEncoder();
 const NOTHING_EARLIER: readonly unknown[] = Object.freeze([]);
+const NO_REQUESTS: readonly HttpRequestRecord[] = Object.freeze([]);
+
+/**
+ * The call's HTTP requests, copied: the instance's list is its own and may be reused by its next
+ * call. Nearly every call makes none, and shares one empty list.
+ */
+function requestsOf(plugin: Plugin): readonly HttpRequestRecord[] {
+  const records = plugin.stats.httpRequests;
+  return records.length === 0 ? NO_REQUESTS : [...records];
+}
 
 export class Runner {
   readonly #ctx: Context;
@@ -121,6 +131,7 @@ export class Runner {
         );
       } else {
         let judged: Judged;
+        let httpRequests: readonly HttpRequestRecord[];
         try {
           judged = point.invoke(plugin, input, bytes, budget, {
             tenant,
@@ -132,6 +143,7 @@ export class Runner {
             // A copy: the host's rules may keep their context.
             earlier: earlier.length === 0 ? NOTHING_EARLIER : earlier.slice(),
           });
+          httpRequests = requestsOf(plugin);
         } finally {
           if (plugin !== slot.kept) plugin.close();
         }
@@ -146,6 +158,7 @@ export class Runner {
           fuel: judged.fuel,
           budget,
           durationUs: judged.durationUs,
+          httpRequests,
         };
         if (judged.outcome === 'ok') {
           outcome.output = judged.output;
@@ -253,6 +266,7 @@ export class Runner {
       fuel: 0,
       budget,
       durationUs: 0,
+      httpRequests: NO_REQUESTS,
     };
   }
 }

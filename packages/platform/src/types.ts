@@ -1,6 +1,6 @@
 // The platform's public data: what the domain functions take and return, and what the server
 // serialises. Every timestamp is milliseconds since the epoch from the injected clock.
-import type { HostFunction } from '@tenon/runtime';
+import type { HostFunction, HttpRequestRecord } from '@tenon/runtime';
 
 /** Who is asking: the host's operators, or one partner (its key's owner). */
 export type Actor = { kind: 'operator' } | { kind: 'partner'; partnerId: string };
@@ -235,6 +235,11 @@ export interface RunOutcome {
   /** The fuel this input's size allowed. */
   budget: number;
   durationUs: number;
+  /**
+   * The HTTP requests the plug-in made or tried during this call, in order, denied ones included (the
+   * runtime's audit trail, `Plugin.stats.httpRequests`): what could leave with it. Empty when it was not called.
+   */
+  httpRequests: readonly HttpRequestRecord[];
 }
 
 /** A run request: whose data, an optional key of the host's (an invoice id), and the input value. */

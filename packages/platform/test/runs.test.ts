@@ -30,6 +30,7 @@ describe('point.run', () => {
         fuel: 0,
         budget: 200_000 + Math.floor((100_000 * 7) / 1024),
         durationUs: 0,
+        httpRequests: [],
       },
     );
     assert.ok((outcome?.fuel ?? 0) > 0);
