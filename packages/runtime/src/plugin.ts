@@ -296,6 +296,7 @@ export class Plugin implements CallContextOwner {
       if (live !== this.#live) live.wasi?.close();
       throw this.#abort ?? this.#meter?.abort ?? error;
     }
+    if (live.memory) touchPages(live.memory);
     return live;
   }
 
@@ -698,6 +699,20 @@ function wasiSinks(
     default:
       return { stdout: (line) => log('info', line), stderr: (line) => log('error', line) };
   }
+}
+
+/** Bytes of a prepared instance's memory mapped in ahead of its call. */
+const PREFAULT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Map in the pages of a new instance's memory by writing each one's first byte back unchanged: the
+ * operating system maps a new memory's pages on their first write, and in the call that took ~18 µs
+ * (C count vowels, 3 pages) of a 24 µs fresh call.
+ */
+function touchPages(memory: WebAssembly.Memory): void {
+  const u8 = new Uint8Array(memory.buffer);
+  const end = Math.min(u8.length, PREFAULT_BYTES);
+  for (let i = 0; i < end; i += 4096) u8[i] = u8[i]!;
 }
 
 function resultCode(value: unknown, name: string): number {
