@@ -296,7 +296,6 @@ export class Plugin implements CallContextOwner {
       if (live !== this.#live) live.wasi?.close();
       throw this.#abort ?? this.#meter?.abort ?? error;
     }
-    if (live.memory) touchPages(live.memory);
     return live;
   }
 
@@ -320,7 +319,9 @@ export class Plugin implements CallContextOwner {
     this.#varBytes = 0;
     this.#calling = true;
     try {
-      this.#spare = { live: this.#prepare(undefined), vars: this.#vars, varBytes: this.#varBytes };
+      const live = this.#prepare(undefined);
+      if (live.memory) touchPages(live.memory);
+      this.#spare = { live, vars: this.#vars, varBytes: this.#varBytes };
     } catch {
       // the call that needs an instance prepares its own and reports what went wrong
       this.#spareFailed = true;
