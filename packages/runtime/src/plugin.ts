@@ -601,7 +601,11 @@ export class Plugin implements CallContextOwner {
       imports[namespace][fn.name] = (...args: never[]) => {
         let value: unknown;
         try {
-          value = fn.call(context, ...args);
+          try {
+            value = fn.call(context, ...args);
+          } finally {
+            context.endHostCall();
+          }
           // time spent in host functions counts against the deadline
           if (this.#meter?.overdue()) this.#meter.timeout();
           if (value instanceof Promise) {

@@ -127,6 +127,14 @@ export class Kernel {
     this.exports.host_wipe();
   }
 
+  /**
+   * Detach every view of kernel memory handed out so far (they read as empty from now on): growing
+   * a memory by 0 pages replaces its ArrayBuffer, as the JS API specifies for every grow.
+   */
+  detachViews(): void {
+    this.memory.grow(0);
+  }
+
   /** Forget every block and zero all of Extism memory (~2 µs for the first 64 KiB page). */
   wipe(): void {
     this.exports.host_wipe();
