@@ -33,7 +33,10 @@ export interface CallContext {
   readonly hostContext: unknown;
   /** A copy of the block at `offset`, or null when `offset` is not a live block. */
   read(offset: bigint | number): Uint8Array | null;
-  /** The block at `offset` without a copy, valid only until the next write or the end of this host call. */
+  /**
+   * The block at `offset` without a copy, valid only until the next write or the end of this host
+   * call: then the view is detached and reads as empty, never as another call's bytes.
+   */
   view(offset: bigint | number): Uint8Array | null;
   /** The block at `offset` as UTF-8 text, or null when `offset` is not a live block. */
   text(offset: bigint | number): string | null;
@@ -77,6 +80,8 @@ function offsetOf(offset: bigint | number): number {
 
 export class KernelCallContext implements CallContext {
   readonly #owner: CallContextOwner;
+  /** A view was handed out during the current host call: it must not outlive it. */
+  #viewed = false;
 
   constructor(owner: CallContextOwner) {
     this.#owner = owner;
@@ -96,7 +101,15 @@ export class KernelCallContext implements CallContext {
   }
 
   view(offset: bigint | number): Uint8Array | null {
+    this.#viewed = true;
     return this.#owner.kernel.view(offsetOf(offset));
+  }
+
+  /** @internal At the end of a host call: detach the views it took, so a kept one reads as empty. */
+  endHostCall(): void {
+    if (!this.#viewed) return;
+    this.#viewed = false;
+    this.#owner.kernel.detachViews();
   }
 
   text(offset: bigint | number): string | null {

@@ -28,6 +28,22 @@ describe('host functions', () => {
     assert.equal(plugin.call('reflect', 'small').text(), 'small');
   });
 
+  test("a view kept past its host call reads as empty, never as a later call's bytes", async () => {
+    const kept: Uint8Array[] = [];
+    using plugin = await hostCall((context, offset: bigint) => {
+      const view = context.view(offset)!;
+      kept.push(view);
+      return context.write(view);
+    });
+    assert.equal(plugin.call('reflect', 'first customer').text(), 'first customer');
+    assert.equal(plugin.call('reflect', 'second customer').text(), 'second customer');
+    assert.deepEqual(
+      kept.map((view) => view.length),
+      [0, 0],
+    );
+    assert.throws(() => kept[0]!.set([1]), { name: 'TypeError', message: /detached/ });
+  });
+
   test('text, json and writeJson move structured data both ways', async () => {
     using plugin = await hostCall((context, offset: bigint) => {
       const order = context.json<{ items: number[] }>(offset);

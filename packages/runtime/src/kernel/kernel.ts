@@ -3,6 +3,7 @@ import { kernelBinary } from './binary.js';
 /** The kernel's exports as the host sees them; the i64 ones are linked straight into plug-ins. */
 export interface KernelExports {
   readonly host_begin: (length: number) => number;
+  readonly host_wipe: () => void;
   readonly host_alloc: (length: number) => number;
   readonly host_free: (offset: number) => void;
   readonly host_length: (offset: number) => number;
@@ -120,11 +121,23 @@ export class Kernel {
     this.#buffer = Buffer.from(this.memory.buffer);
   }
 
-  /** Detach from the instance that used it: forget its blocks and stop answering its calls. */
+  /** Detach from the instance that used it: forget its blocks, zero its bytes and stop answering its calls. */
   release(): void {
     this.host = NO_HOST;
-    this.exports.host_begin(0);
-    this.exports.host_set_http_status(0);
+    this.exports.host_wipe();
+  }
+
+  /**
+   * Detach every view of kernel memory handed out so far (they read as empty from now on): growing
+   * a memory by 0 pages replaces its ArrayBuffer, as the JS API specifies for every grow.
+   */
+  detachViews(): void {
+    this.memory.grow(0);
+  }
+
+  /** Forget every block and zero all of Extism memory (~2 µs for the first 64 KiB page). */
+  wipe(): void {
+    this.exports.host_wipe();
   }
 
   /** The whole kernel memory; re-taken after a grow detached the old buffer. */

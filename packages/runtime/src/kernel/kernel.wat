@@ -360,6 +360,14 @@
     (global.set $input_len (i64.extend_i32_u (local.get $len)))
     (local.get $p))
 
+  ;; Start over as a new kernel would: forget every block and zero every byte a plug-in can reach
+  ;; (256 .. memory's end: plug-ins may store past the heap's end), so nothing of one instance's
+  ;; calls can be read by the next (`instance: 'fresh'`, a pooled kernel). The memory keeps its size.
+  (func (export "host_wipe")
+    (call $reset)
+    (memory.fill (i32.const 256) (i32.const 0) (i32.sub (global.get $mem_end) (i32.const 256)))
+    (global.set $http_status (i32.const 0)))
+
   (func (export "host_alloc") (param $n i32) (result i32)
     (call $alloc32 (i64.extend_i32_u (local.get $n))))
 
