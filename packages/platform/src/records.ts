@@ -71,10 +71,13 @@ export class Recorder implements Records {
     }
   }
 
-  /** Records held in memory, waiting or failed, not yet written. */
+  /** Records held in memory, waiting, being written or failed, not yet written. */
   get buffered(): number {
-    return this.#buffer.length + (this.#failed?.rows.length ?? 0);
+    return this.#buffer.length + (this.#failed?.rows.length ?? 0) + this.#inFlight;
   }
+
+  /** Rows of the batch being written now. */
+  #inFlight = 0;
 
   /** Writes everything buffered so far; resolves when it is committed, or rejects when the store refuses it. */
   async flush(): Promise<void> {
@@ -136,6 +139,7 @@ export class Recorder implements Records {
     }
     const { id, rows } = batch;
     this.#failed = undefined;
+    this.#inFlight = rows.length;
     const points = [...new Set(rows.map((r) => r.extension_point))];
     const dropped = this.dropped;
     const at = this.#ctx.now();
@@ -182,6 +186,7 @@ export class Recorder implements Records {
       )
       .finally(() => {
         this.#writing = undefined;
+        this.#inFlight = 0;
         if (this.#failed !== undefined) {
           if (this.#timer === undefined && !this.#closed) {
             this.#timer = setTimeout(() => this.#start(), Math.min(5000, 100 * 2 ** Math.min(this.#failures, 6)));

@@ -3,10 +3,11 @@
 import { createInterface } from 'node:readline';
 import { createPlatform, OPERATOR } from '../../src/index.js';
 
-const [store, batchSize] = process.argv.slice(2) as [string, string | undefined];
+const [store, records] = process.argv.slice(2) as [string, string | undefined];
 const platform = await createPlatform({
   store,
-  records: { flushMs: 50, ...(batchSize === undefined ? {} : { batchSize: Number(batchSize) }) },
+  // `records`: the recorder's options as JSON (batchSize, maxBuffered, flushMs).
+  records: { flushMs: 50, ...(records === undefined ? {} : (JSON.parse(records) as object)) },
   onError: () => {},
 });
 let sent = 0;

@@ -13,8 +13,8 @@ export interface Host {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function startHost(store: string, options: { batchSize?: number } = {}): Promise<Host> {
-  const args = ['--import', 'tsx', script, store, ...(options.batchSize === undefined ? [] : [String(options.batchSize)])];
+export async function startHost(store: string, records?: { batchSize?: number; maxBuffered?: number; flushMs?: number }): Promise<Host> {
+  const args = ['--import', 'tsx', script, store, ...(records === undefined ? [] : [JSON.stringify(records)])];
   const proc = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.on('exit', (code, signal) => resolve({ code, signal })),
