@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OPERATOR } from '../src/index.js';
-import { behaviourPoint, fixture, installed, partnerWithPlugin, withCustomSection, forEachEngine } from './helpers.js';
+import { behaviourPoint, fixture, forEachEngine, installed, partnerWithPlugin, withCustomSection } from './helpers.js';
 
 forEachEngine('installations', (engine) => {
   test('are created in order per tenant, with config and grants, and listed by tenant', async () => {

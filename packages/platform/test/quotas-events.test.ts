@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OPERATOR, type PlatformEvent } from '../src/index.js';
-import { behaviourPoint, fixture, installed, forEachEngine } from './helpers.js';
+import { behaviourPoint, fixture, forEachEngine, installed } from './helpers.js';
 
 forEachEngine('quotas', (engine) => {
   test('past its runs per minute a partner’s run is contained with QUOTA_EXCEEDED, the others go on, and one event says so', async () => {

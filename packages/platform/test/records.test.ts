@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OPERATOR, type RunRecord } from '../src/index.js';
-import { behaviourPoint, fixture, installed, forEachEngine } from './helpers.js';
+import { behaviourPoint, fixture, forEachEngine, installed } from './helpers.js';
 
 forEachEngine('records', (engine) => {
   test('a recorded run stores input, output, outcome, cost, version, installation and config', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OPERATOR } from '../src/index.js';
-import { behaviourPoint, vowelsPoint, forEachEngine } from './helpers.js';
+import { behaviourPoint, forEachEngine, vowelsPoint } from './helpers.js';
 
 forEachEngine('extension points', (engine) => {
   test('are defined by the operator with defaults filled in, and read by partners', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CallContext, HostFunction } from '@tenon/runtime';
 import { OPERATOR } from '../src/index.js';
-import { behaviourPoint, fixture, installed, partnerWithPlugin, forEachEngine } from './helpers.js';
+import { behaviourPoint, fixture, forEachEngine, installed, partnerWithPlugin } from './helpers.js';
 
 forEachEngine('point.run', (engine) => {
   test('an answer that passes the schema and the host’s rules is ok, with its fuel, budget and time', async () => {

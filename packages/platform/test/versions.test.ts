@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OPERATOR } from '../src/index.js';
-import { behaviourPoint, example, fixture, partnerWithPlugin, vowelsPoint, forEachEngine } from './helpers.js';
+import { behaviourPoint, example, fixture, forEachEngine, partnerWithPlugin, vowelsPoint } from './helpers.js';
 
 /** A module that defines `count` empty functions (built here: a million functions is 4 MB of bodies). */
 function manyFunctions(count: number): Uint8Array {
