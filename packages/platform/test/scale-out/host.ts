@@ -15,6 +15,7 @@ let sent = 0;
 type Command =
   | { cmd: 'run'; point: string; tenant: string; n: number; key?: string; input?: unknown }
   | { cmd: 'update'; installation: string; version: string }
+  | { cmd: 'awaitVersion'; point: string; tenant: string; version: string }
   | { cmd: 'quota'; partner: string; runsPerMinute: number }
   | { cmd: 'flush' }
   | { cmd: 'status' }
@@ -41,6 +42,13 @@ async function handle(command: Command): Promise<unknown> {
       }
       return { versions, codes, ms: performance.now() - started };
     }
+    case 'awaitVersion':
+      // Runs until the installation answers with `version`: when the change is live here, in ms since the epoch.
+      for (;;) {
+        const { results } = await platform.run(OPERATOR, command.point, { tenant: command.tenant, input: { n: 1 } });
+        if (results[0]?.version === command.version) return { at: Date.now() };
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     case 'update':
       await platform.installations.update(OPERATOR, command.installation, { version: command.version });
       return { at: Date.now() };
