@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { tenon } from './run-tenon.js';
 
+const PG_SKIP = process.env.TENON_PG_URL === undefined ? 'TENON_PG_URL is not set: PostgreSQL skipped' : false;
 const BIN = fileURLToPath(new URL('../bin/tenon.js', import.meta.url));
 const fixture = (name: string): string => fileURLToPath(new URL(`../../runtime/test/fixtures/build/${name}.wasm`, import.meta.url));
 
@@ -185,6 +187,22 @@ describe('tenon serve and tenon push', () => {
       assert.deepEqual(await points.json(), []);
     } finally {
       assert.equal(await stop(served), 0);
+    }
+  });
+
+  test('serve --store takes a PostgreSQL URL (skipped without TENON_PG_URL)', { skip: PG_SKIP }, async () => {
+    const schema = `t_cli_${process.pid}`;
+    const served = await serve(['--store', `${process.env.TENON_PG_URL}?schema=${schema}`]);
+    try {
+      assert.ok(served.printedKey !== undefined);
+      const points = await fetch(`${served.url}/v1/extension-points`, { headers: { authorization: `Bearer ${served.printedKey}` } });
+      assert.deepEqual(await points.json(), []);
+    } finally {
+      assert.equal(await stop(served), 0);
+      const client = new pg.Client({ connectionString: process.env.TENON_PG_URL });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
     }
   });
 
