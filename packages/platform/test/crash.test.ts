@@ -48,6 +48,21 @@ function rows<T>(store: string, query: string): T[] {
   }
 }
 
+/**
+ * Every recorded run has all 3 installations' records, once, and (batches commit in order) the
+ * recorded runs are a prefix of the runs made. Returns the recorded runs' numbers.
+ */
+function wholePrefix(perRun: { run_key: string; n: number; installations: number }[]): number[] {
+  assert.ok(perRun.length > 0, 'some runs were recorded before the kill');
+  for (const run of perRun) assert.deepEqual([run.run_key, Number(run.n), Number(run.installations)], [run.run_key, 3, 3]);
+  const keys = perRun.map((r) => Number(r.run_key.slice('run-'.length))).sort((a, b) => a - b);
+  assert.deepEqual(
+    keys,
+    keys.map((_, i) => i),
+  );
+  return keys;
+}
+
 describe('a process killed with SIGKILL leaves the store consistent', () => {
   test('during uploads: every version is whole (bytes, hash, report) with exactly one event, and uploads go on', async () => {
     for (const steps of [3, 7]) {
@@ -118,14 +133,7 @@ describe('a process killed with SIGKILL leaves the store consistent', () => {
           store,
           'select run_key, count(*) as n, count(distinct installation_id) as installations from records group by run_key',
         );
-        assert.ok(perRun.length > 0, 'some runs were recorded before the kill');
-        for (const run of perRun) assert.deepEqual([run.run_key, run.n, run.installations], [run.run_key, 3, 3]);
-        const keys = perRun.map((r) => Number(r.run_key.slice('run-'.length))).sort((a, b) => a - b);
-        // Batches commit in order: the recorded runs are a prefix of the runs made.
-        assert.deepEqual(
-          keys,
-          keys.map((_, i) => i),
-        );
+        wholePrefix(perRun);
         await using platform = await createPlatform({ store: `sqlite:${store}` });
         const run = await platform.run(OPERATOR, 'p.echo', { tenant: 'm1', key: 'after', input: { n: 1 } });
         assert.equal(run.results.length, 3);
@@ -156,13 +164,7 @@ describe('a process on PostgreSQL killed with SIGKILL mid-batch', {
       } finally {
         await client.end();
       }
-      assert.ok(perRun.length > 0, 'some runs were recorded before the kill');
-      for (const run of perRun) assert.deepEqual([run.run_key, run.n, run.installations], [run.run_key, 3, 3]);
-      const keys = perRun.map((r) => Number(r.run_key.slice('run-'.length))).sort((a, b) => a - b);
-      assert.deepEqual(
-        keys,
-        keys.map((_, i) => i),
-      );
+      const keys = wholePrefix(perRun);
       // The child printed a line after each run: the runs it made, at least, against those recorded.
       assert.ok(keys.length <= made + 1, `${keys.length} recorded, ${made} made`);
       t.diagnostic(`runs made (printed) ${made}, recorded ${keys.length}: ${made - keys.length} runs' records were not yet committed`);
