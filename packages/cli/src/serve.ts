@@ -18,7 +18,10 @@ export function serveCommand(io: Io, exit: (status: number) => void, env: NodeJS
     .option('--port <port>', 'TCP port; 0 picks a free one (the address is printed)', port, 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data <dir>', 'directory of the embedded SQLite store (default ./tenon-data)')
-    .option('--store <url>', 'a store URL instead of --data, such as sqlite:/path/tenon.db')
+    .option(
+      '--store <url>',
+      'a store URL instead of --data: sqlite:/path/tenon.db, or postgres://user@host/db[?schema=NAME] for several processes on one database',
+    )
     .addHelpText(
       'after',
       '\nThe operator key is TENON_OPERATOR_KEY; without it, one is generated on the first start, printed once and stored hashed.',

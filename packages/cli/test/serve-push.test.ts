@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { tenon } from './run-tenon.js';
 
+const PG_SKIP = process.env.TENON_PG_URL === undefined ? 'TENON_PG_URL is not set: PostgreSQL skipped' : false;
 const BIN = fileURLToPath(new URL('../bin/tenon.js', import.meta.url));
 const fixture = (name: string): string => fileURLToPath(new URL(`../../runtime/test/fixtures/build/${name}.wasm`, import.meta.url));
 
@@ -177,14 +179,31 @@ describe('tenon serve and tenon push', () => {
     assert.match(down.stderr, /cannot reach/);
   });
 
-  test('serve --store takes a store URL', async () => {
-    const served = await serve(['--store', `sqlite:${join(dir, 'store.db')}`]);
+  /** Serves on `store`: a key is printed, and the new store has no extension points. */
+  async function servesEmptyStore(store: string): Promise<void> {
+    const served = await serve(['--store', store]);
     try {
       assert.ok(served.printedKey !== undefined);
       const points = await fetch(`${served.url}/v1/extension-points`, { headers: { authorization: `Bearer ${served.printedKey}` } });
       assert.deepEqual(await points.json(), []);
     } finally {
       assert.equal(await stop(served), 0);
+    }
+  }
+
+  test('serve --store takes a store URL', async () => {
+    await servesEmptyStore(`sqlite:${join(dir, 'store.db')}`);
+  });
+
+  test('serve --store takes a PostgreSQL URL (skipped without TENON_PG_URL)', { skip: PG_SKIP }, async () => {
+    const schema = `t_cli_${process.pid}`;
+    try {
+      await servesEmptyStore(`${process.env.TENON_PG_URL}?schema=${schema}`);
+    } finally {
+      const client = new pg.Client({ connectionString: process.env.TENON_PG_URL });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
     }
   });
 

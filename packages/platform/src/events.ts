@@ -25,10 +25,49 @@ export class EventLog {
 
   /** Appends within the caller's transaction; publish the result after it commits. */
   append(db: Db, type: EventType, subject: string, partnerId: string | null, data: Record<string, unknown>): Promise<EventRow> {
-    return appendEvent(db, { id: this.#id('ev'), type, at: this.#now(), partner_id: partnerId, subject, data: JSON.stringify(data) });
+    const id = this.#id('ev');
+    if (this.#seen !== undefined) {
+      // A follower may read it back before this process publishes it: it is this process's to publish.
+      if (this.#mine.size > 10_000) this.#mine.clear();
+      this.#mine.add(id);
+    }
+    return appendEvent(db, { id, type, at: this.#now(), partner_id: partnerId, subject, data: JSON.stringify(data) });
+  }
+
+  /** Ids of events this process appended and has not published yet. */
+  readonly #mine = new Set<string>();
+
+  /** Whether this process appended the event itself (it publishes it after its commit). */
+  mine(id: string): boolean {
+    return this.#mine.has(id);
+  }
+
+  /** Sequence numbers published here, when following other processes (undefined: not following). */
+  #seen: Set<number> | undefined;
+  /** Every sequence number up to this one counts as published. */
+  #floor = 0;
+
+  /** Every sequence number up to `seq` counts as published here; from now on publications are remembered. */
+  markSeenUpTo(seq: number): void {
+    this.#seen ??= new Set();
+    this.#floor = Math.max(this.#floor, seq);
+  }
+
+  /** Whether this process already published the event (its own change, or one it followed). */
+  seen(seq: number): boolean {
+    return seq <= this.#floor || (this.#seen?.has(seq) ?? false);
+  }
+
+  /** Forgets remembered numbers up to `seq`, which all count as published from now on. */
+  forgetBelow(seq: number): void {
+    if (seq <= this.#floor) return;
+    this.#floor = seq;
+    if (this.#seen !== undefined) for (const n of this.#seen) if (n <= seq) this.#seen.delete(n);
   }
 
   publish(row: EventRow): void {
+    this.#seen?.add(row.seq);
+    this.#mine.delete(row.id);
     const event = toEvent(row);
     for (const subscriber of this.#subscribers) {
       if (subscriber.partnerId !== undefined && subscriber.partnerId !== row.partner_id) continue;

@@ -75,6 +75,11 @@ export class ExtensionPointDomain implements ExtensionPoints {
     return point;
   }
 
+  /** Drops this process's copy of a point another process redefined; the next use loads the new one. */
+  forget(name: string): void {
+    if (this.#loaded.delete(name)) this.#onRedefined(name);
+  }
+
   /** The loaded point if this process has it, without a query: the run path's fast case. */
   cached(name: string): LoadedPoint | undefined {
     return this.#loaded.get(name);

@@ -24,7 +24,7 @@ export { extensionPointDefinitionSchema, fuelBudget } from './definition.js';
 /** The coded error every refusal is, and its codes. */
 export { isPlatformError, PlatformError, type PlatformErrorCode } from './errors.js';
 /** The platform: createPlatform() and what it holds. */
-export { createPlatform, Platform, type PlatformOptions, type RunObservation, type RunObserver } from './platform.js';
+export { createPlatform, Platform, type PlatformOptions, type PlatformStatus, type RunObservation, type RunObserver } from './platform.js';
 /** The data the platform takes and returns. */
 export {
   type Actor,

@@ -7,13 +7,15 @@ import type { Context } from './context.js';
 import { PlatformError } from './errors.js';
 import { EventLog } from './events.js';
 import { ExtensionPointDomain } from './extension-points.js';
+import { Follower } from './follow.js';
 import { InstallationDomain } from './installations.js';
 import { PartnerDomain } from './partners.js';
 import { PluginDomain } from './plugins.js';
 import { QuotaDomain } from './quotas.js';
 import { Recorder, type RecorderOptions } from './records.js';
 import { Runner, type RunObserver } from './runs.js';
-import { openStore } from './store/db.js';
+import { type OpenStore, openStore } from './store/db.js';
+import { EventListener } from './store/listener.js';
 import type { Database } from './store/schema.js';
 import { type Actor, type ExtensionPointCode, type ExtensionPointDefinition, OPERATOR, type RunRequest, type RunResult } from './types.js';
 import { VersionDomain } from './versions.js';
@@ -33,6 +35,23 @@ export interface PlatformOptions {
   records?: RecorderOptions;
   /** Errors off the caller's path (a record batch that failed, a subscriber that threw). Default console.error. */
   onError?: (error: unknown) => void;
+  /** How often quota counts are shared with the other processes on the store, in milliseconds. Default 100. */
+  quotaSyncMs?: number;
+}
+
+/** What a process holds in memory and how it stands with the store: for health checks and metrics. */
+export interface PlatformStatus {
+  engine: 'sqlite' | 'postgres';
+  /** PostgreSQL: whether this process is told of other processes' changes now (LISTEN in place). */
+  following: boolean;
+  records: {
+    /** Held in memory, not yet written (waiting for a batch, or kept while the store is down). */
+    buffered: number;
+    /** Written by this process since it started. */
+    written: number;
+    /** Dropped because the buffer was full (reported by a `records.dropped` event once written). */
+    dropped: number;
+  };
 }
 
 export class Platform {
@@ -46,11 +65,18 @@ export class Platform {
   readonly events: Events;
   readonly #db: Kysely<Database>;
   readonly #runner: Runner;
+  readonly #engine: 'sqlite' | 'postgres';
+  readonly #follower: Follower;
+  #listener: EventListener | undefined;
   #closed = false;
+  readonly #onError: (error: unknown) => void;
 
   /** @internal use createPlatform() */
-  constructor(db: Kysely<Database>, options: PlatformOptions) {
+  constructor(store: OpenStore, options: PlatformOptions) {
+    const { db } = store;
+    this.#engine = store.engine;
     const onError = options.onError ?? ((error: unknown) => console.error('@tenon/platform:', error));
+    this.#onError = onError;
     const now = options.now ?? Date.now;
     const id = options.randomId ?? ((prefix: string) => `${prefix}_${randomBytes(16).toString('base64url')}`);
     const log = new EventLog(now, id, onError);
@@ -62,8 +88,18 @@ export class Platform {
     this.versions = new VersionDomain(ctx, this.extensionPoints);
     this.installations = new InstallationDomain(ctx, this.extensionPoints, (point, tenant) => this.#runner.invalidate(point, tenant));
     this.records = new Recorder(ctx, options.records ?? {}, onError);
-    this.quotas = new QuotaDomain(ctx, onError);
+    this.quotas = new QuotaDomain(ctx, onError, options.quotaSyncMs);
     this.#runner = new Runner(ctx, this.extensionPoints, this.quotas, this.records);
+    this.#follower = new Follower(
+      db,
+      log,
+      {
+        installationChanged: (point, tenant) => this.#runner.invalidate(point, tenant, true),
+        pointRedefined: (name) => this.extensionPoints.forget(name),
+        quotaSet: (partnerId, data) => this.quotas.applied(partnerId, data),
+      },
+      onError,
+    );
     this.events = {
       list: (actor, query) => log.list(db, scopeOf(actor), query),
       subscribe: (actor, listener) => log.subscribe(scopeOf(actor), listener),
@@ -118,13 +154,45 @@ export class Platform {
     await this.quotas.settled();
   }
 
+  /** How this process stands with the store, and what it holds. */
+  status(): PlatformStatus {
+    return {
+      engine: this.#engine,
+      following: this.#listener?.connected ?? false,
+      records: { buffered: this.records.buffered, written: this.records.written, dropped: this.records.dropped },
+    };
+  }
+
+  /** @internal PostgreSQL: LISTEN for other processes' events, from the end of the log. */
+  async follow(store: OpenStore): Promise<void> {
+    if (store.postgres === undefined) return;
+    await this.#follower.start();
+    const listener = new EventListener({
+      ...store.postgres,
+      onNotify: () => void this.#follower.catchUp(),
+      // Also after a reconnect: whatever was announced while the connection was down is read by cursor.
+      onConnected: () => void this.#follower.catchUp(),
+      onLost: this.#onError,
+    });
+    this.#listener = listener;
+    await listener.start();
+  }
+
   /** Writes buffered records, closes every instance and the store. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.flush();
+    try {
+      await this.flush();
+    } catch (error) {
+      // The store is gone: what could not be written is counted as dropped.
+      this.records.dropped += this.records.buffered;
+      this.#onError(error);
+    }
     this.records.close();
+    this.quotas.close();
     this.#runner.close();
+    await this.#listener?.close();
     await this.#db.destroy();
   }
 
@@ -141,8 +209,14 @@ function scopeOf(actor: Actor): string | undefined {
 
 /** Opens (and migrates) the store and returns the platform on it. */
 export async function createPlatform(options: PlatformOptions = {}): Promise<Platform> {
-  const { db } = await openStore(options.store ?? ':memory:');
-  const platform = new Platform(db, options);
-  await platform.quotas.load();
+  const store = await openStore(options.store ?? ':memory:');
+  const platform = new Platform(store, options);
+  try {
+    await platform.quotas.load();
+    await platform.follow(store);
+  } catch (error) {
+    await platform.close().catch(() => {});
+    throw error;
+  }
   return platform;
 }

@@ -198,13 +198,26 @@ export class Runner {
     return { extensionPoint: point.info.name, tenant, key, results, defaulted: false, recorded };
   }
 
-  /** Drops what was loaded for one tenant on one point (its installations changed). */
-  invalidate(extensionPoint: string, tenant: string): void {
+  /**
+   * Drops what was loaded for one tenant on one point (its installations changed). With `reload`
+   * (a change made by another process), a tenancy that was loaded is loaded again at once, so the
+   * next run finds the new version compiled instead of compiling it on its own path.
+   */
+  invalidate(extensionPoint: string, tenant: string, reload = false): void {
     const k = tenancyKey(extensionPoint, tenant);
     const old = this.#tenancies.get(k);
     this.#tenancies.delete(k);
-    if (old !== undefined) void old.then(closeSlots, () => {});
+    if (old === undefined) return;
+    void old.then(
+      (tenancy) => {
+        if (reload && !this.#closed && !this.#tenancies.has(k)) this.#tenancy(tenancy.point, tenant).catch(() => {});
+        closeSlots(tenancy);
+      },
+      () => {},
+    );
   }
+
+  #closed = false;
 
   /** Drops everything loaded for a point (it was redefined). */
   invalidatePoint(extensionPoint: string): void {
@@ -216,6 +229,7 @@ export class Runner {
   }
 
   close(): void {
+    this.#closed = true;
     for (const old of this.#tenancies.values()) void old.then(closeSlots, () => {});
     this.#tenancies.clear();
   }

@@ -324,7 +324,8 @@ export type EventType =
   | 'installation.created'
   | 'installation.changed'
   | 'quota.set'
-  | 'quota.exceeded';
+  | 'quota.exceeded'
+  | 'records.dropped';
 
 /** A fact in the append-only log. `cursor` orders them; `partnerId` is who may see it besides the operator. */
 export interface PlatformEvent {

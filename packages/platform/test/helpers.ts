@@ -1,6 +1,9 @@
 // Test setup: a platform on an in-memory store with a clock the test moves and ids it can read,
 // the fixture plug-ins (built by scripts/build-fixtures.js), and extension points over them.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { describe } from 'node:test';
+import pg from 'pg';
 import { type Actor, createPlatform, type ExtensionPointDefinition, OPERATOR, type Platform, type PlatformOptions } from '../src/index.js';
 
 /** The bytes of test/fixtures/build/<name>.wasm. */
@@ -42,6 +45,62 @@ export function clock(start = Date.UTC(2026, 0, 1)): Clock {
 export interface TestPlatform {
   platform: Platform;
   clock: Clock;
+}
+
+/** PostgreSQL for the tests (CI sets it); unset, the PostgreSQL half of every store test is skipped. */
+export const PG_URL = process.env.TENON_PG_URL;
+
+/** One engine a store test runs on. */
+export interface Engine {
+  name: 'sqlite' | 'postgres';
+  /** A platform with a manual clock on a new, empty store of this engine. */
+  testPlatform(options?: PlatformOptions): Promise<TestPlatform & AsyncDisposable>;
+}
+
+/** A new store: an in-memory SQLite database, or a fresh PostgreSQL schema dropped by `drop()`. */
+export async function newStore(engine: 'sqlite' | 'postgres'): Promise<{ url: string; schema?: string; drop(): Promise<void> }> {
+  if (engine === 'sqlite') return { url: ':memory:', drop: async () => {} };
+  if (PG_URL === undefined) throw new Error('TENON_PG_URL is not set');
+  // Tests run concurrently, one process per file: each store is its own schema, so no two collide.
+  const schema = `t_${randomBytes(8).toString('hex')}`;
+  const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+  return { url, schema, drop: () => dropSchema(schema) };
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+const ENGINES: readonly Engine[] = (['sqlite', 'postgres'] as const).map((name) => ({
+  name,
+  async testPlatform(options: PlatformOptions = {}) {
+    const store = await newStore(name);
+    const t = await testPlatform({ store: store.url, ...options });
+    return {
+      ...t,
+      async [Symbol.asyncDispose]() {
+        await t.platform.close();
+        await store.drop();
+      },
+    };
+  },
+}));
+
+/**
+ * `describe(title)` once per engine, so every behaviour holds on each. Without TENON_PG_URL the
+ * PostgreSQL suite is skipped with a line saying so.
+ */
+export function forEachEngine(title: string, body: (engine: Engine) => void): void {
+  for (const engine of ENGINES) {
+    const skip = engine.name === 'postgres' && PG_URL === undefined ? 'TENON_PG_URL is not set: PostgreSQL store tests skipped' : false;
+    describe(`${title} (${engine.name})`, { skip }, () => body(engine));
+  }
 }
 
 /** A platform with a manual clock; records flush only when the test says so (or at close). */

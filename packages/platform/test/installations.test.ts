@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import { OPERATOR } from '../src/index.js';
-import { behaviourPoint, fixture, installed, partnerWithPlugin, testPlatform, withCustomSection } from './helpers.js';
+import { behaviourPoint, fixture, forEachEngine, installed, partnerWithPlugin, withCustomSection } from './helpers.js';
 
-describe('installations', () => {
+forEachEngine('installations', (engine) => {
   test('are created in order per tenant, with config and grants, and listed by tenant', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const definition = behaviourPoint('p.echo', 'echo', { allowedHosts: ['api.example.com'], hostFunctions: ['lookup'] });
     await t.platform.extensionPoints.define(OPERATOR, definition);
     const a = await partnerWithPlugin(t.platform, 'p.echo', 'a');
@@ -31,7 +31,7 @@ describe('installations', () => {
   });
 
   test('a grant beyond what the point allows is GRANT_DENIED (default deny)', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await t.platform.extensionPoints.define(OPERATOR, behaviourPoint('p.echo', 'echo', { allowedHosts: ['api.example.com'] }));
     const a = await partnerWithPlugin(t.platform, 'p.echo');
     const version = await t.platform.versions.upload(a.actor, a.pluginId, fixture('behaviours'));
@@ -57,7 +57,7 @@ describe('installations', () => {
   });
 
   test('bad fields are INVALID and name the field', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const { pluginId, versionId, installations } = await installed(t.platform, behaviourPoint('p.echo', 'echo'), fixture('behaviours'), []);
     assert.deepEqual(installations, []);
     await assert.rejects(t.platform.installations.create(OPERATOR, { tenant: ' ', plugin: pluginId, version: versionId }), {
@@ -83,7 +83,7 @@ describe('installations', () => {
   });
 
   test('change version, enable and disable: each change is one event', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const definition = behaviourPoint('p.echo', 'echo');
     const point = await t.platform.extensionPoint(definition);
     const { actor, pluginId, installations, versionId } = await installed(t.platform, definition, fixture('behaviours'), ['m1']);
@@ -115,7 +115,7 @@ describe('installations', () => {
   });
 
   test('a partner can neither read nor change installations', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const { actor, installations } = await installed(t.platform, behaviourPoint('p.echo', 'echo'), fixture('behaviours'), ['m1']);
     const forbidden = { name: 'PlatformError', code: 'FORBIDDEN' };
     await assert.rejects(t.platform.installations.list(actor), forbidden);

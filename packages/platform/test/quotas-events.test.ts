@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import { OPERATOR, type PlatformEvent } from '../src/index.js';
-import { behaviourPoint, fixture, installed, testPlatform } from './helpers.js';
+import { behaviourPoint, fixture, forEachEngine, installed } from './helpers.js';
 
-describe('quotas', () => {
+forEachEngine('quotas', (engine) => {
   test('past its runs per minute a partner’s run is contained with QUOTA_EXCEEDED, the others go on, and one event says so', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const definition = behaviourPoint('p.echo', 'echo');
     const point = await t.platform.extensionPoint(definition);
     const limited = await installed(t.platform, definition, fixture('behaviours'), ['m1'], 'limited');
@@ -32,7 +32,7 @@ describe('quotas', () => {
   });
 
   test('fuel per day counts the fuel used and resets the next day', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const definition = behaviourPoint('p.echo', 'echo');
     const point = await t.platform.extensionPoint(definition);
     const p = await installed(t.platform, definition, fixture('behaviours'), ['m1']);
@@ -51,7 +51,7 @@ describe('quotas', () => {
   });
 
   test('quotas are set by the operator and read by their partner only', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const a = await installed(t.platform, behaviourPoint('p.echo', 'echo'), fixture('behaviours'), [], 'a');
     const b = await installed(t.platform, behaviourPoint('p.echo', 'echo'), fixture('behaviours'), [], 'b');
     await assert.rejects(t.platform.quotas.set(a.actor, a.partnerId, { runsPerMinute: 1000 }), { code: 'FORBIDDEN' });
@@ -64,9 +64,9 @@ describe('quotas', () => {
   });
 });
 
-describe('events', () => {
+forEachEngine('events', (engine) => {
   test('the log is ordered, paged by cursor, and scoped: a partner sees only events about its own things', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const a = await installed(t.platform, behaviourPoint('p.echo', 'echo'), fixture('behaviours'), ['m1'], 'a');
     const b = await installed(t.platform, behaviourPoint('p.echo', 'echo'), fixture('behaviours'), ['m1'], 'b');
     const all = (await t.platform.events.list(OPERATOR)).items;
@@ -103,7 +103,7 @@ describe('events', () => {
   });
 
   test('subscribers get each committed event they may see, until they unsubscribe', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const a = await installed(t.platform, behaviourPoint('p.echo', 'echo'), fixture('behaviours'), [], 'a');
     const operatorSaw: PlatformEvent[] = [];
     const partnerSaw: PlatformEvent[] = [];

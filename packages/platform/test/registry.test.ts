@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import { OPERATOR } from '../src/index.js';
-import { behaviourPoint, testPlatform, vowelsPoint } from './helpers.js';
+import { behaviourPoint, forEachEngine, vowelsPoint } from './helpers.js';
 
-describe('extension points', () => {
+forEachEngine('extension points', (engine) => {
   test('are defined by the operator with defaults filled in, and read by partners', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const info = await t.platform.extensionPoints.define(OPERATOR, vowelsPoint());
     assert.deepEqual(info.limits, {
       fuel: 1_000_000,
@@ -33,7 +33,7 @@ describe('extension points', () => {
   });
 
   test('defining the same point again changes nothing; a new definition is one event', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const first = await t.platform.extensionPoints.define(OPERATOR, vowelsPoint());
     t.clock.advance(1000);
     assert.deepEqual(await t.platform.extensionPoints.define(OPERATOR, vowelsPoint()), first);
@@ -48,7 +48,7 @@ describe('extension points', () => {
   });
 
   test('a schema ajv refuses is SCHEMA_INVALID, and nothing is stored', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await assert.rejects(t.platform.extensionPoints.define(OPERATOR, vowelsPoint({ output: { type: 'objekt' } })), {
       name: 'PlatformError',
       code: 'SCHEMA_INVALID',
@@ -61,7 +61,7 @@ describe('extension points', () => {
   });
 
   test('a malformed definition is INVALID and names the field', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const cases: [unknown, RegExp][] = [
       [{ ...vowelsPoint(), name: 'Bad Name' }, /^definition\.name: must match pattern/],
       [{ ...vowelsPoint(), limits: { ...vowelsPoint().limits, fuel: -1 } }, /^definition\.limits\.fuel: must be >= 1/],
@@ -90,7 +90,7 @@ describe('extension points', () => {
   });
 
   test('host function code for a function the point does not offer is INVALID', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await assert.rejects(
       t.platform.extensionPoint(behaviourPoint('p.echo', 'echo'), { hostFunctions: [{ name: 'kv_get', call: () => 0 }] }),
       { code: 'INVALID', message: 'host function "kv_get" is not in the extension point\'s hostFunctions' },
@@ -98,9 +98,9 @@ describe('extension points', () => {
   });
 });
 
-describe('partners and keys', () => {
+forEachEngine('partners and keys', (engine) => {
   test('a key is shown once, stored as its sha256, and authenticates its partner', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const partner = await t.platform.partners.create(OPERATOR, { name: 'Acme' });
     assert.match(partner.key, /^tpk_[A-Za-z0-9_-]{43}$/);
     assert.deepEqual(await t.platform.authenticate(partner.key), { kind: 'partner', partnerId: partner.id });
@@ -114,7 +114,7 @@ describe('partners and keys', () => {
   });
 
   test('a partner sees only itself; creating partners is the operator’s', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const a = await t.platform.partners.create(OPERATOR, { name: 'A' });
     const b = await t.platform.partners.create(OPERATOR, { name: 'B' });
     const actor = { kind: 'partner', partnerId: a.id } as const;
@@ -131,7 +131,7 @@ describe('partners and keys', () => {
   });
 
   test('the operator key is generated once and returned once, or taken from the caller', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const key = await t.platform.ensureOperatorKey();
     assert.match(key ?? '', /^tok_/);
     assert.equal(await t.platform.ensureOperatorKey(), undefined);
@@ -143,9 +143,9 @@ describe('partners and keys', () => {
   });
 });
 
-describe('plug-ins', () => {
+forEachEngine('plug-ins', (engine) => {
   test('a partner creates plug-ins on existing points; names are unique per partner and point', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await t.platform.extensionPoints.define(OPERATOR, vowelsPoint());
     const partner = await t.platform.partners.create(OPERATOR, { name: 'A' });
     const actor = { kind: 'partner', partnerId: partner.id } as const;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { CallContext, HostFunction } from '@tenon/runtime';
 import { OPERATOR } from '../src/index.js';
-import { behaviourPoint, fixture, installed, partnerWithPlugin, testPlatform } from './helpers.js';
+import { behaviourPoint, fixture, forEachEngine, installed, partnerWithPlugin } from './helpers.js';
 
-describe('point.run', () => {
+forEachEngine('point.run', (engine) => {
   test('an answer that passes the schema and the host’s rules is ok, with its fuel, budget and time', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const point = await t.platform.extensionPoint(behaviourPoint('p.echo', 'echo'));
     const { installations, versionId, pluginId, partnerId } = await installed(
       t.platform,
@@ -37,7 +37,7 @@ describe('point.run', () => {
   });
 
   test('runs are deterministic: the same input gives the same output and the same fuel', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const point = await t.platform.extensionPoint(behaviourPoint('p.burn', 'burn'));
     await installed(t.platform, point.info, fixture('behaviours'), ['m1']);
     const first = await point.run({ tenant: 'm1', input: { n: 12345 } });
@@ -47,7 +47,7 @@ describe('point.run', () => {
   });
 
   test('the fuel budget scales with the input, capped at maxFuelScale × fuel', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const definition = behaviourPoint('p.burn', 'burn', {
       input: { type: 'object' },
       output: { type: 'object' },
@@ -70,7 +70,7 @@ describe('point.run', () => {
   });
 
   test('a plug-in stopped by the sandbox is contained with the Tenon code, and the next installation still runs', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const spin = await t.platform.extensionPoint(behaviourPoint('p.multi', 'spin'));
     await installed(t.platform, spin.info, fixture('behaviours'), ['m1'], 'spinner');
     const result = await spin.run({ tenant: 'm1', input: { n: 1 } });
@@ -80,7 +80,7 @@ describe('point.run', () => {
   });
 
   test('memory growth past maxPages is contained', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const point = await t.platform.extensionPoint(behaviourPoint('p.hog', 'hog'));
     await installed(t.platform, point.info, fixture('behaviours'), ['m1']);
     const [outcome] = (await point.run({ tenant: 'm1', input: { n: 1 } })).results;
@@ -89,7 +89,7 @@ describe('point.run', () => {
   });
 
   test('an answer that is not JSON, breaks the schema, or fails a host rule is rejected with the rule', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const notJson = await t.platform.extensionPoint(behaviourPoint('p.text', 'not_json'));
     await installed(t.platform, notJson.info, fixture('behaviours'), ['m1'], 'a');
     assert.deepEqual(
@@ -111,7 +111,7 @@ describe('point.run', () => {
   });
 
   test('the host’s rules see the tenant, installation, partner and config', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const seen: unknown[] = [];
     const point = await t.platform.extensionPoint(behaviourPoint('p.echo', 'echo'), {
       rules: (_input, _output, context) => {
@@ -127,7 +127,7 @@ describe('point.run', () => {
   });
 
   test('installations run in order; a disabled one is skipped; with none enabled the point’s default applies', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const definition = behaviourPoint('p.configured', 'configured', { default: { n: 0 } });
     const point = await t.platform.extensionPoint(definition);
     const a = await partnerWithPlugin(t.platform, 'p.configured', 'a');
@@ -168,7 +168,7 @@ describe('point.run', () => {
   });
 
   test('a config change reaches the next run', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const point = await t.platform.extensionPoint(behaviourPoint('p.configured', 'configured'));
     const { installations } = await installed(t.platform, point.info, fixture('behaviours'), ['m1']);
     await t.platform.installations.update(OPERATOR, installations[0] as string, { config: { answer: '{"n":5}' } });
@@ -178,7 +178,7 @@ describe('point.run', () => {
   });
 
   test('isolation "fresh" gives every run a new instance; "tenant" keeps one per tenant, never shared', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const count = { type: 'object', properties: { count: { type: 'integer' } }, required: ['count'] };
     const fresh = await t.platform.extensionPoint(behaviourPoint('p.fresh', 'counter', { output: count }));
     await installed(t.platform, fresh.info, fixture('behaviours'), ['m1'], 'f');
@@ -194,7 +194,7 @@ describe('point.run', () => {
   });
 
   test('a host function runs only when the installation is granted it; otherwise the run is contained', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const definition = behaviourPoint('p.lookup', 'echo', { hostFunctions: ['lookup'] });
     const lookup: HostFunction = {
       name: 'lookup',
@@ -220,7 +220,7 @@ describe('point.run', () => {
   });
 
   test('an input outside the point’s input schema is INVALID and runs nothing', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const point = await t.platform.extensionPoint(behaviourPoint('p.echo', 'echo'));
     await installed(t.platform, point.info, fixture('behaviours'), ['m1']);
     await assert.rejects(point.run({ tenant: 'm1', input: { n: 'seven' } }), {
@@ -236,7 +236,7 @@ describe('point.run', () => {
   });
 
   test('a partner cannot run an extension point', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const point = await t.platform.extensionPoint(behaviourPoint('p.echo', 'echo'));
     const { actor } = await installed(t.platform, point.info, fixture('behaviours'), ['m1']);
     await assert.rejects(t.platform.run(actor, 'p.echo', { tenant: 'm1', input: { n: 1 } }), {
@@ -247,7 +247,7 @@ describe('point.run', () => {
   });
 
   test('run observers are told every outcome', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const point = await t.platform.extensionPoint(behaviourPoint('p.echo', 'echo'));
     await installed(t.platform, point.info, fixture('behaviours'), ['m1']);
     const seen: string[] = [];
@@ -259,7 +259,7 @@ describe('point.run', () => {
   });
 
   test('the host’s rules see the answers accepted earlier in the run, and judge() applies them to answers from elsewhere', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const sum = (answers: readonly unknown[]) => answers.reduce((total: number, a) => total + (a as { n: number }).n, 0);
     const definition = behaviourPoint('p.configured', 'configured', {
       simulations: [{ name: 'any accepted answer', input: { n: 0 }, config: { answer: '{"n":1}' }, expect: { accepted: true } }],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import { OPERATOR } from '../src/index.js';
-import { behaviourPoint, example, fixture, partnerWithPlugin, testPlatform, vowelsPoint } from './helpers.js';
+import { behaviourPoint, example, fixture, forEachEngine, partnerWithPlugin, vowelsPoint } from './helpers.js';
 
 /** A module that defines `count` empty functions (built here: a million functions is 4 MB of bodies). */
 function manyFunctions(count: number): Uint8Array {
@@ -34,9 +34,9 @@ function manyFunctions(count: number): Uint8Array {
   return out;
 }
 
-describe('versions are validated on upload', () => {
+forEachEngine('versions are validated on upload', (engine) => {
   test('a plug-in that passes every check and simulation is validated, with fuel against the budget in the report', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await t.platform.extensionPoints.define(OPERATOR, vowelsPoint());
     const { actor, pluginId } = await partnerWithPlugin(t.platform, 'text.vowels');
     const version = await t.platform.versions.upload(actor, pluginId, example('count-vowels'));
@@ -59,7 +59,7 @@ describe('versions are validated on upload', () => {
   });
 
   test('the same bytes uploaded twice are the same version, stored once', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await t.platform.extensionPoints.define(OPERATOR, vowelsPoint());
     const { actor, pluginId } = await partnerWithPlugin(t.platform, 'text.vowels');
     const first = await t.platform.versions.upload(actor, pluginId, example('count-vowels'));
@@ -71,7 +71,7 @@ describe('versions are validated on upload', () => {
   });
 
   test('a plug-in that fails a simulation is rejected, kept with its report, and can never be installed', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const definition = vowelsPoint({
       simulations: [{ name: 'wrong on purpose', input: 'aaa', expect: { output: { count: 4 } } }],
     });
@@ -92,7 +92,7 @@ describe('versions are validated on upload', () => {
   });
 
   test('a simulation may expect a Tenon error code', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await t.platform.extensionPoints.define(
       OPERATOR,
       behaviourPoint('p.spin', 'spin', { simulations: [{ name: 'stops', input: { n: 1 }, expect: { error: 'FUEL_EXHAUSTED' } }] }),
@@ -107,7 +107,7 @@ describe('versions are validated on upload', () => {
   });
 
   test('a module without the point’s export is rejected, naming what it exports', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await t.platform.extensionPoints.define(OPERATOR, behaviourPoint('p.missing', 'discounts'));
     const { actor, pluginId } = await partnerWithPlugin(t.platform, 'p.missing');
     const version = await t.platform.versions.upload(actor, pluginId, fixture('behaviours'));
@@ -118,7 +118,7 @@ describe('versions are validated on upload', () => {
   });
 
   test('a module importing a host function the point does not offer is rejected before it compiles', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await t.platform.extensionPoints.define(OPERATOR, behaviourPoint('p.plain', 'echo'));
     const { actor, pluginId } = await partnerWithPlugin(t.platform, 'p.plain');
     const version = await t.platform.versions.upload(actor, pluginId, fixture('lookup'));
@@ -131,7 +131,7 @@ describe('versions are validated on upload', () => {
   });
 
   test('a module importing WASI is rejected unless the point allows WASI', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await t.platform.extensionPoints.define(OPERATOR, behaviourPoint('p.plain', 'echo'));
     const { actor, pluginId } = await partnerWithPlugin(t.platform, 'p.plain');
     const version = await t.platform.versions.upload(actor, pluginId, fixture('wasi_write'));
@@ -140,7 +140,7 @@ describe('versions are validated on upload', () => {
   });
 
   test('a module declaring a 4 GiB memory is rejected from its declaration, without compiling', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await t.platform.extensionPoints.define(OPERATOR, behaviourPoint('p.plain', 'echo'));
     const { actor, pluginId } = await partnerWithPlugin(t.platform, 'p.plain');
     const version = await t.platform.versions.upload(actor, pluginId, fixture('huge_memory'));
@@ -160,7 +160,7 @@ describe('versions are validated on upload', () => {
   });
 
   test('a module defining a million functions is rejected from its declaration, without compiling', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const definition = behaviourPoint('p.plain', 'echo');
     definition.limits.maxModuleBytes = 16 * 1024 * 1024;
     await t.platform.extensionPoints.define(OPERATOR, definition);
@@ -178,7 +178,7 @@ describe('versions are validated on upload', () => {
   });
 
   test('a start function that loops is stopped within the budget and the version rejected', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await t.platform.extensionPoints.define(OPERATOR, behaviourPoint('p.plain', 'echo'));
     const { actor, pluginId } = await partnerWithPlugin(t.platform, 'p.plain');
     const version = await t.platform.versions.upload(actor, pluginId, fixture('start_spin'));
@@ -189,7 +189,7 @@ describe('versions are validated on upload', () => {
   });
 
   test('bytes that are not a module are rejected with a parse check', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await t.platform.extensionPoints.define(OPERATOR, behaviourPoint('p.plain', 'echo'));
     const { actor, pluginId } = await partnerWithPlugin(t.platform, 'p.plain');
     const version = await t.platform.versions.upload(actor, pluginId, new TextEncoder().encode('#!/bin/sh\nrm -rf /\n'));
@@ -205,7 +205,7 @@ describe('versions are validated on upload', () => {
   });
 
   test('a module past maxModuleBytes is TOO_LARGE and nothing is stored', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     const definition = behaviourPoint('p.plain', 'echo');
     definition.limits.maxModuleBytes = 1024;
     await t.platform.extensionPoints.define(OPERATOR, definition);
@@ -220,7 +220,7 @@ describe('versions are validated on upload', () => {
   });
 
   test('another partner’s plug-in and versions are NOT_FOUND, for reading and for uploading', async () => {
-    await using t = await testPlatform();
+    await using t = await engine.testPlatform();
     await t.platform.extensionPoints.define(OPERATOR, vowelsPoint());
     const owner = await partnerWithPlugin(t.platform, 'text.vowels', 'owner');
     const other = await partnerWithPlugin(t.platform, 'text.vowels', 'other');

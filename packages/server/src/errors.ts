@@ -50,6 +50,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   TOO_LARGE: 413,
   QUOTA_EXCEEDED: 429,
   CLOSED: 503,
+  UNAVAILABLE: 503,
 };
 
 /** The HTTP status for a coded error; 500 for a code nobody mapped (the fuzz tests look for those). */

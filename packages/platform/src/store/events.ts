@@ -14,3 +14,12 @@ export function listEvents(db: Db, after: number, limit: number, partnerId: stri
   if (partnerId !== undefined) query = query.where('partner_id', '=', partnerId);
   return query.orderBy('seq').limit(limit).execute();
 }
+
+/** The newest sequence number, 0 for an empty log. */
+export async function lastEventSeq(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}

@@ -114,6 +114,34 @@ function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.createIndex('events_partner_seq').on('events').columns(['partner_id', 'seq']).execute();
       },
     },
+    '0002_scale_out': {
+      async up(db: Kysely<unknown>) {
+        // Quota usage shared by every process: one counter per partner and period ("m:<minute>"
+        // runs, "d:<day>" fuel), incremented atomically.
+        await db.schema
+          .createTable('quota_usage')
+          .addColumn('partner_id', 'text', (c) => c.notNull())
+          .addColumn('period', 'text', (c) => c.notNull())
+          .addColumn('amount', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('quota_usage_pk', ['partner_id', 'period'])
+          .execute();
+        // Record batches written, by id: a batch retried after a lost commit acknowledgement is
+        // recognised and not written twice.
+        await db.schema
+          .createTable('record_batches')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('rows', 'integer', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .execute();
+        if (engine === 'postgres') {
+          // Every appended event is announced to every process (LISTEN tenon_events) at its commit,
+          // with the schema so stores sharing a database tell their events apart.
+          await sql`create function tenon_notify_event() returns trigger language plpgsql as $$
+            begin perform pg_notify('tenon_events', TG_TABLE_SCHEMA || ':' || NEW.seq); return null; end $$`.execute(db);
+          await sql`create trigger events_notify after insert on events for each row execute function tenon_notify_event()`.execute(db);
+        }
+      },
+    },
   };
 }
 

@@ -104,3 +104,19 @@ export async function countRecords(db: Db, extensionPoint: string | undefined): 
   if (extensionPoint !== undefined) query = query.where('extension_point', '=', extensionPoint);
   return Number((await query.executeTakeFirstOrThrow()).n);
 }
+
+/** Claims a batch id in the batch's transaction; false when that batch was already written. */
+export async function claimBatch(db: Db, id: string, rows: number, at: number): Promise<boolean> {
+  const claimed = await db
+    .insertInto('record_batches')
+    .values({ id, rows, at })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return claimed !== undefined;
+}
+
+/** Forgets batch ids older than `before` (ms): a retry never comes that late. */
+export async function trimBatches(db: Db, before: number): Promise<void> {
+  await db.deleteFrom('record_batches').where('at', '<', before).execute();
+}

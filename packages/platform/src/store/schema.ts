@@ -53,6 +53,8 @@ export interface Database {
     at: number;
   };
   quotas: { partner_id: string; runs_per_minute: number | null; fuel_per_day: number | null };
+  quota_usage: { partner_id: string; period: string; amount: number };
+  record_batches: { id: string; rows: number; at: number };
   events: {
     seq: Generated<number>;
     id: string;
