@@ -29,9 +29,15 @@ const newer = (output, inputs) => {
 
 const header = join(root, 'packages', 'pdk', 'c', 'tenon.h');
 const compiler = join(root, 'packages', 'pdk', 'c', 'cc.js');
-const pdkSources = ['index.ts', 'json.ts', 'assembly/index.ts', 'assembly/env.ts', 'assembly/json.ts'].map((f) =>
-  join(root, 'packages', 'pdk', f),
-);
+const pdkSources = [
+  'index.ts',
+  'json.ts',
+  'assembly/index.ts',
+  'assembly/env.ts',
+  'assembly/json.ts',
+  'assembly/strict.ts',
+  'transform/index.js',
+].map((f) => join(root, 'packages', 'pdk', f));
 const wabt = await wabtInit();
 let built = 0;
 // the C sources compile together at the end: the toolchain's first run in a process is the slow one
@@ -83,6 +89,8 @@ for (const dir of dirs) {
           'JSON_CACHE_SIZE=128',
           '--transform',
           'json-as',
+          '--transform',
+          '@tenon/pdk/transform',
         ],
         { stdout: process.stdout, stderr: process.stderr },
       );

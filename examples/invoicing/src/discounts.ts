@@ -150,7 +150,8 @@ const bulk = [
 
 /**
  * `invoice.discounts`: every partner's plug-in exports `discounts`. Its fuel grows with the
- * invoice (5M + 200k per KiB of JSON, at most 20M: a real partner needs 60k to 420k). Each
+ * invoice (5M + 400k per KiB of JSON, at most 20M: a real partner needs 60k to 420k, and the PDK's
+ * strict JSON input about 390k per KiB, twice json-as's decode alone: bench/strict-json.ts). Each
  * merchant gets its own instance of each partner's plug-in (isolation "tenant"): nothing of one
  * merchant's invoices can reach another's, and no instance is started per invoice (1 to 2 ms each
  * on a busy machine). 5% of runs are recorded.
@@ -162,7 +163,7 @@ export const DISCOUNTS_POINT: ExtensionPointDefinition = {
   output: DISCOUNTS_SCHEMA,
   limits: {
     fuel: 5_000_000,
-    fuelPerInputKiB: 200_000,
+    fuelPerInputKiB: 400_000,
     maxFuelScale: 4,
     // Fuel stops a runaway plug-in first; the deadline is the backstop, wide enough that a busy
     // machine does not turn an output bomb's OUTPUT_LIMIT into a TIMEOUT.

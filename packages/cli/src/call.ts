@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import {
   createPlugin,
+  type HostFunction,
   isTenonError,
   type Logger,
   type LogLevel,
@@ -10,12 +12,16 @@ import {
   parseManifest,
 } from '@tenon/runtime';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { importHostFunctions } from './cases.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import type { Io } from './main.js';
 
 interface CallFlags {
   input?: string;
+  inputFile?: string;
   stdin?: boolean;
+  hostFunctions?: string;
+  errorFormat: 'text' | 'json';
   config: Record<string, string>;
   wasi?: boolean;
   memoryMax?: number;
@@ -50,7 +56,20 @@ export function callCommand(io: Io, exit: (status: number) => void): Command {
     .argument('<plugin>', 'a .wasm module or a .json manifest (Extism format)')
     .argument('<function>', 'the exported function to call')
     .option('-i, --input <text>', 'input passed to the function')
+    .option('--input-file <path>', 'read the input from a file (no limit of the command line)')
     .option('--stdin', 'read the input from standard input')
+    .option(
+      '--host-functions <module.js>',
+      "a JavaScript module exporting the plug-in's host functions as `functions` (the format of cases.json's hostFunctions)",
+    )
+    .addOption(
+      new Option(
+        '--error-format <format>',
+        'how a failure is written to stderr: a text line, or one JSON line {"error":{"code","message",...}}',
+      )
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .option('-c, --config <key=value>', 'a config value (repeatable)', keyValue, {})
     .option('--wasi', 'give the plug-in WASI preview 1 (sandboxed: no environment, no files but --allow-path)')
     .option(
@@ -94,17 +113,27 @@ export function callCommand(io: Io, exit: (status: number) => void): Command {
 }
 
 async function runCall(source: string, name: string, flags: CallFlags, io: Io): Promise<number> {
-  if (flags.input !== undefined && flags.stdin) {
-    io.stderr.write('tenon: give the input with --input or --stdin, not both\n');
+  if ([flags.input !== undefined, flags.stdin === true, flags.inputFile !== undefined].filter(Boolean).length > 1) {
+    io.stderr.write('tenon: give the input with one of --input, --input-file or --stdin\n');
     return EXIT.usage;
   }
-  const input = flags.stdin ? await readAll(io.stdin) : (flags.input ?? '');
+  let input: string | Uint8Array = flags.input ?? '';
+  let functions: HostFunction[] = [];
+  try {
+    if (flags.stdin) input = await readAll(io.stdin);
+    if (flags.inputFile !== undefined) input = await readFile(flags.inputFile);
+    if (flags.hostFunctions !== undefined) functions = await importHostFunctions(resolve(flags.hostFunctions));
+  } catch (error) {
+    io.stderr.write(`tenon: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
   const manifest = await manifestOf(source);
   const timeoutMs = flags.timeout ?? (manifest?.timeoutMs !== undefined ? undefined : CALL_DEFAULTS.timeoutMs);
   const maxPages = flags.memoryMax ?? (manifest?.memory?.maxPages !== undefined ? undefined : CALL_DEFAULTS.maxPages);
 
   const options: PluginOptions = {
     config: flags.config,
+    functions,
     logLevel: flags.logLevel,
     logger: stderrLogger(io),
     ...((flags.wasi || Object.keys(flags.allowPath).length > 0) && { wasi: true }),
@@ -150,7 +179,9 @@ async function runCall(source: string, name: string, flags: CallFlags, io: Io): 
     return EXIT.ok;
   } catch (error) {
     if (!isTenonError(error)) throw error;
-    io.stderr.write(`tenon: ${error.code}: ${error.message}\n`);
+    io.stderr.write(
+      flags.errorFormat === 'json' ? `${JSON.stringify({ error: error.toJSON() })}\n` : `tenon: ${error.code}: ${error.message}\n`,
+    );
     return exitCodeFor(error.code);
   } finally {
     plugin?.close();

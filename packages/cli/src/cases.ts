@@ -67,7 +67,8 @@ function invalidCases(path: string, problems: string[]): CasesError {
   return new CasesError(`"${path}" is not a valid cases file:\n${[...new Set(problems)].map((p) => `  ${p}`).join('\n')}`);
 }
 
-async function importHostFunctions(path: string): Promise<HostFunction[]> {
+/** The host functions a module exports as `functions` (or by default), as `cases.json`'s `hostFunctions` and `tenon call --host-functions` name them. */
+export async function importHostFunctions(path: string): Promise<HostFunction[]> {
   let module: { functions?: unknown; default?: unknown };
   try {
     module = await import(pathToFileURL(path).href);

@@ -7,13 +7,14 @@ export const EXIT = {
   usage: 2,
   trap: 3,
   limit: 4,
+  capability: 5,
   internal: 70,
 } as const;
 
 const BY_CODE: Record<TenonErrorCode, number> = {
   PLUGIN_FAILED: EXIT.pluginError,
   PLUGIN_EXIT: EXIT.pluginError,
-  CAPABILITY_DENIED: EXIT.pluginError,
+  CAPABILITY_DENIED: EXIT.capability,
   MANIFEST_INVALID: EXIT.usage,
   LOAD_FAILED: EXIT.usage,
   HASH_MISMATCH: EXIT.usage,
@@ -45,8 +46,9 @@ export function exitCodeFor(code: TenonErrorCode): number {
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
-  1  the plug-in reported an error (error_set, non-zero return, WASI exit), or asked for a capability it was not granted
+  1  the plug-in reported an error (error_set, non-zero return, WASI exit)
   2  usage, manifest or load error (bad flag, missing file, invalid manifest, unresolved import, unknown function)
   3  the plug-in trapped (unreachable, out-of-bounds access, stack overflow, a host function or an HTTP request failed)
   4  a resource limit was hit (memory, vars, input, output, log or HTTP response size, time, fuel)
+  5  the plug-in asked for a capability it was not granted (CAPABILITY_DENIED: an HTTP host, a path)
   70 a fault in the host, not the plug-in (INTERNAL: Tenon's own code threw; WORKER_CRASHED: a pool worker died)`;

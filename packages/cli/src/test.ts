@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isTenonError } from '@tenon/runtime';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { diffLines } from 'diff';
 import { type CaseResult, CasesError, loadCases, runCases } from './cases.js';
 import { EXIT } from './exit-codes.js';
@@ -11,16 +11,30 @@ export function testCommand(io: Io, exit: (status: number) => void): Command {
   return new Command('test')
     .description('Run the cases of a cases.json file against a plug-in and report each, with a diff on failure')
     .argument('<plugin>', 'the .wasm module to test')
-    .requiredOption('--cases <file>', 'the cases file (see cases.schema.json in @tenon/cli)')
+    .option('--cases <file>', 'the cases file (see cases.schema.json in @tenon/cli)', 'cases.json')
+    .option('--filter <text>', 'run only the cases whose name (or, unnamed, function) contains this text')
+    .addOption(
+      new Option('--reporter <format>', 'text for people; json (one document) or junit (XML) on stdout for CI')
+        .choices(['text', 'json', 'junit'])
+        .default('text'),
+    )
     .addHelpText('after', '\nExit codes:\n  0  every case passed\n  1  a case failed\n  2  the plug-in or the cases file could not be used')
     .exitOverride()
     .configureOutput({ writeOut: (t) => io.stdout.write(t), writeErr: (t) => io.stderr.write(t) })
-    .action(async (plugin: string, flags: { cases: string }) => {
-      exit(await runTest(plugin, flags.cases, io));
+    .action(async (plugin: string, flags: TestFlags) => {
+      exit(await runTest(plugin, flags, io));
     });
 }
 
-async function runTest(plugin: string, casesPath: string, io: Io): Promise<number> {
+interface TestFlags {
+  cases: string;
+  filter?: string;
+  reporter: 'text' | 'json' | 'junit';
+}
+
+async function runTest(plugin: string, flags: TestFlags, io: Io): Promise<number> {
+  const casesPath = flags.cases;
+  const text = flags.reporter === 'text';
   let wasm: Uint8Array;
   try {
     wasm = await readFile(plugin);
@@ -29,11 +43,22 @@ async function runTest(plugin: string, casesPath: string, io: Io): Promise<numbe
     return EXIT.usage;
   }
   try {
-    const { cases, functions } = await loadCases(casesPath);
-    io.stdout.write(`${plugin}: ${cases.length} case${cases.length === 1 ? '' : 's'}\n`);
-    const results = await runCases(wasm, cases, functions, (result) => io.stdout.write(report(result)));
+    const loaded = await loadCases(casesPath);
+    const filter = flags.filter;
+    const cases = filter === undefined ? loaded.cases : loaded.cases.filter((c) => (c.name ?? c.function).includes(filter));
+    if (cases.length === 0) {
+      io.stderr.write(`tenon: no case of "${casesPath}" has "${filter}" in its name\n`);
+      return EXIT.usage;
+    }
+    if (text) io.stdout.write(`${plugin}: ${cases.length} case${cases.length === 1 ? '' : 's'}\n`);
+    const results = await runCases(wasm, cases, loaded.functions, (result) => {
+      if (text) io.stdout.write(report(result));
+    });
     const failed = results.filter((r) => !r.passed).length;
-    io.stdout.write(`${results.length - failed} passed, ${failed} failed\n`);
+    if (text) io.stdout.write(`${results.length - failed} passed, ${failed} failed\n`);
+    else if (flags.reporter === 'json')
+      io.stdout.write(`${JSON.stringify({ plugin, passed: results.length - failed, failed, cases: results }, null, 2)}\n`);
+    else io.stdout.write(junit(plugin, results));
     return failed === 0 ? EXIT.ok : EXIT.pluginError;
   } catch (error) {
     if (error instanceof CasesError || isTenonError(error)) {
@@ -52,6 +77,26 @@ function report(result: CaseResult): string {
   if (result.expected !== undefined && result.actual !== undefined) text += diff(result.expected, result.actual);
   else if (result.actual !== undefined) text += `        actual: ${result.actual}\n`;
   return text;
+}
+
+const xml = (value: string): string => value.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c] ?? c);
+
+/** JUnit XML, the report CI systems (GitHub, GitLab, Jenkins) read: one testcase per case. */
+function junit(plugin: string, results: readonly CaseResult[]): string {
+  const failed = results.filter((r) => !r.passed).length;
+  let text = `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="${results.length}" failures="${failed}">\n`;
+  text += `  <testsuite name="${xml(plugin)}" tests="${results.length}" failures="${failed}">\n`;
+  for (const result of results) {
+    text += `    <testcase name="${xml(result.name)}" classname="${xml(plugin)}"`;
+    if (result.passed) {
+      text += ' />\n';
+      continue;
+    }
+    const detail =
+      result.expected !== undefined && result.actual !== undefined ? diff(result.expected, result.actual) : (result.actual ?? '');
+    text += `>\n      <failure message="${xml(result.problem ?? 'failed')}">${xml(detail)}</failure>\n    </testcase>\n`;
+  }
+  return `${text}  </testsuite>\n</testsuites>\n`;
 }
 
 /** Expected lines with "-", actual with "+", shared lines indented: the way a reviewer reads it. */

@@ -32,7 +32,7 @@ describe('tenon call', () => {
   test('--input and --stdin together are a usage error (2)', async () => {
     const result = await tenon(['call', fixture('echo'), 'echo', '--stdin', '--input', 'x']);
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /not both/);
+    assert.match(result.stderr, /one of --input, --input-file or --stdin/);
   });
 
   test('--config values reach config_get; a malformed one is a usage error', async () => {
@@ -158,7 +158,7 @@ describe('tenon call', () => {
         'api.example.com',
         '--audit',
       ]);
-      assert.equal(denied.status, 1);
+      assert.equal(denied.status, 5, 'CAPABILITY_DENIED has its own exit code');
       assert.match(denied.stderr, /"outcome":"denied"/);
       assert.match(denied.stderr, /tenon: CAPABILITY_DENIED: .*"127\.0\.0\.1": it is not in allowedHosts \(allowed: api\.example\.com\)/);
     } finally {
@@ -171,6 +171,58 @@ describe('tenon call', () => {
     const result = await tenon(['call', fixture('count_vowels'), 'count_vowels', '--input', 'x'.repeat(10_000), '--fuel', '500']);
     assert.equal(result.status, 4);
     assert.match(result.stderr, /^tenon: FUEL_EXHAUSTED: Plug-in function "count_vowels" ran out of fuel: used \d+ of 500\n$/);
+  });
+
+  test('--error-format json writes the failure as one JSON line with its code and fields', async () => {
+    const result = await tenon([
+      'call',
+      fixture('count_vowels'),
+      'count_vowels',
+      '--input',
+      'x'.repeat(10_000),
+      '--fuel',
+      '500',
+      '--error-format',
+      'json',
+    ]);
+    assert.equal(result.status, 4);
+    const { error } = JSON.parse(result.stderr) as { error: { code: string; name: string; message: string; fuelLimit: number } };
+    assert.equal(error.code, 'FUEL_EXHAUSTED');
+    assert.equal(error.name, 'FuelExhaustedError');
+    assert.equal(error.fuelLimit, 500);
+    assert.match(error.message, /ran out of fuel: used \d+ of 500$/);
+  });
+
+  test('--input-file reads an input past the command line limit; two input flags exit 2', async () => {
+    const big = 'ab'.repeat(150_000);
+    await writeFile(join(dir, 'input.txt'), big);
+    const result = await tenon(['call', fixture('echo'), 'echo', '--input-file', join(dir, 'input.txt')]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, big);
+    const both = await tenon(['call', fixture('echo'), 'echo', '--input-file', join(dir, 'input.txt'), '--input', 'x']);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /^tenon: give the input with one of --input, --input-file or --stdin\n$/);
+    const missing = await tenon(['call', fixture('echo'), 'echo', '--input-file', join(dir, 'nope.txt')]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /ENOENT.*nope\.txt/);
+  });
+
+  test('--host-functions links the host functions a module exports, in the format of cases.json', async () => {
+    const everything = fileURLToPath(new URL('../../pdk/test/fixtures/build/everything.wasm', import.meta.url));
+    const module = join(dir, 'host.mjs');
+    await writeFile(
+      module,
+      "export const functions = [{ name: 'reverse', params: ['ptr'], results: ['ptr'], call: (c, o) => c.write([...c.text(o)].reverse().join('')) }];\n",
+    );
+    const result = await tenon(['call', everything, 'host_reverse', '--input', 'tenon', '--host-functions', module]);
+    assert.deepEqual(result, { status: 0, stdout: 'nonet', stderr: '' });
+    const unlinked = await tenon(['call', everything, 'host_reverse', '--input', 'tenon']);
+    assert.equal(unlinked.status, 2);
+    assert.match(unlinked.stderr, /LINK_FAILED: [\s\S]*extism:host\/user reverse/);
+    await writeFile(join(dir, 'bad.mjs'), 'export const nothing = 1;\n');
+    const bad = await tenon(['call', everything, 'host_reverse', '--host-functions', join(dir, 'bad.mjs')]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /must export its host functions as an array named `functions`/);
   });
 
   test('--timeout stops an infinite loop with exit 4', async () => {

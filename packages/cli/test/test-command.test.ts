@@ -44,6 +44,62 @@ describe('tenon test', () => {
     assert.match(result.stdout, /4 passed, 0 failed/);
   });
 
+  test('reads ./cases.json by default, runs only the cases --filter names, and says when none match', async () => {
+    await casesFile('cases.json', {
+      cases: [
+        { name: 'three vowels', function: 'count_vowels', input: 'Hello, World!', expect: { outputJson: { count: 3 } } },
+        { name: 'two vowels', function: 'count_vowels', input: 'oo', expect: { outputJson: { count: 2 } } },
+      ],
+    });
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const all = await tenon(['test', fixture('count_vowels')]);
+      assert.equal(all.status, 0, all.stdout + all.stderr);
+      assert.match(all.stdout, /2 passed, 0 failed/);
+      const some = await tenon(['test', fixture('count_vowels'), '--filter', 'two']);
+      assert.match(some.stdout, /: 1 case\n {2}ok {4}two vowels[^\n]*\n1 passed, 0 failed\n$/);
+      const none = await tenon(['test', fixture('count_vowels'), '--filter', 'five']);
+      assert.equal(none.status, 2);
+      assert.match(none.stderr, /^tenon: no case of "cases\.json" has "five" in its name\n$/);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  test('--reporter json and junit report every case for CI, failures with their problem', async () => {
+    const cases = await casesFile('report.json', {
+      cases: [
+        { name: 'three vowels', function: 'count_vowels', input: 'Hello, World!', expect: { outputJson: { count: 3 } } },
+        { name: 'wrong <count>', function: 'count_vowels', input: 'Hello', expect: { outputJson: { count: 5 } } },
+      ],
+    });
+    const json = await tenon(['test', fixture('count_vowels'), '--cases', cases, '--reporter', 'json']);
+    assert.equal(json.status, 1);
+    const report = JSON.parse(json.stdout) as {
+      passed: number;
+      failed: number;
+      cases: { name: string; passed: boolean; problem?: string }[];
+    };
+    assert.equal(report.passed, 1);
+    assert.equal(report.failed, 1);
+    assert.deepEqual(
+      report.cases.map((c) => [c.name, c.passed, c.problem]),
+      [
+        ['three vowels', true, undefined],
+        ['wrong <count>', false, 'the output JSON differs'],
+      ],
+    );
+    const xml = await tenon(['test', fixture('count_vowels'), '--cases', cases, '--reporter', 'junit']);
+    assert.equal(xml.status, 1);
+    assert.match(xml.stdout, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites tests="2" failures="1">/);
+    assert.match(xml.stdout, /<testcase name="three vowels" classname="[^"]+count_vowels\.wasm" \/>/);
+    assert.match(
+      xml.stdout,
+      /<testcase name="wrong &lt;count&gt;"[^>]*>\n {6}<failure message="the output JSON differs">[^<]*&quot;count&quot;: 5/,
+    );
+  });
+
   test('reports a failing case with a diff of expected and actual, and exits 1', async () => {
     const cases = await casesFile('fail.json', {
       cases: [

@@ -64,13 +64,36 @@ export class TenonError extends Error {
   }
 }
 
-/** True for any TenonError, even one thrown by another copy of this package. */
-export function isTenonError(value: unknown): value is TenonError {
+/**
+ * Every error @tenon/runtime throws, as a union discriminated by `code`: after
+ * `isTenonError(e) && e.code === 'PLUGIN_FAILED'`, `e` is a PluginError and `e.pluginMessage` reads
+ * without a cast.
+ */
+export type AnyTenonError =
+  | ManifestError
+  | LoadError
+  | LinkError
+  | FunctionNotFoundError
+  | PluginError
+  | TrapError
+  | HostFunctionError
+  | (LimitError & { readonly code: Exclude<LimitCode, 'FUEL_EXHAUSTED' | 'TIMEOUT'> })
+  | FuelExhaustedError
+  | TimeoutError
+  | CapabilityError
+  | HttpError
+  | StateError
+  | PoolError
+  | InternalError;
+
+/** True for any TenonError, even one thrown by another copy of this package; narrows by `code`. */
+export function isTenonError(value: unknown): value is AnyTenonError {
   return typeof value === 'object' && value !== null && (value as { isTenonError?: unknown }).isTenonError === true;
 }
 
 /** The manifest or options are invalid; `field` names the offending field (`wasm[0].hash`). */
 export class ManifestError extends TenonError {
+  declare readonly code: 'MANIFEST_INVALID' | 'HASH_MISMATCH';
   readonly field: string;
 
   constructor(field: string, message: string, options?: TenonErrorOptions & { code?: 'MANIFEST_INVALID' | 'HASH_MISMATCH' }) {
@@ -81,6 +104,7 @@ export class ManifestError extends TenonError {
 
 /** The module could not be read, fetched or compiled. */
 export class LoadError extends TenonError {
+  declare readonly code: 'LOAD_FAILED';
   constructor(message: string, options?: TenonErrorOptions) {
     super('LOAD_FAILED', message, options);
   }
@@ -97,6 +121,7 @@ export interface UnresolvedImport {
 
 /** Instantiation failed: `unresolved` lists every import the host does not provide. */
 export class LinkError extends TenonError {
+  declare readonly code: 'LINK_FAILED';
   readonly unresolved: readonly UnresolvedImport[];
 
   constructor(message: string, unresolved: readonly UnresolvedImport[] = [], options?: TenonErrorOptions) {
@@ -107,6 +132,7 @@ export class LinkError extends TenonError {
 
 /** The plug-in has no callable export of that name (or it has the wrong signature). */
 export class FunctionNotFoundError extends TenonError {
+  declare readonly code: 'FUNCTION_NOT_FOUND';
   readonly functionName: string;
 
   constructor(functionName: string, message: string) {
@@ -117,6 +143,7 @@ export class FunctionNotFoundError extends TenonError {
 
 /** The plug-in reported failure: a message set with `error_set`, a non-zero return code, or a WASI exit code. */
 export class PluginError extends TenonError {
+  declare readonly code: 'PLUGIN_FAILED' | 'PLUGIN_EXIT';
   /** The export's i32 return code, or the WASI exit code for `PLUGIN_EXIT`. */
   readonly returnCode: number;
   /** The plug-in's own message (from `error_set`), if it gave one. */
@@ -145,6 +172,7 @@ export type TrapKind =
 
 /** The plug-in trapped: WebAssembly stopped it (`kind` says why). The instance stays usable. */
 export class TrapError extends TenonError {
+  declare readonly code: 'TRAP';
   readonly kind: TrapKind;
 
   constructor(kind: TrapKind, message: string, options?: TenonErrorOptions) {
@@ -155,6 +183,7 @@ export class TrapError extends TenonError {
 
 /** A host function threw; the original error is the `cause`. */
 export class HostFunctionError extends TenonError {
+  declare readonly code: 'HOST_FUNCTION_FAILED';
   readonly functionName: string;
 
   constructor(functionName: string, message: string, options?: TenonErrorOptions) {
@@ -177,6 +206,7 @@ export type LimitCode =
 
 /** A resource limit was hit: memory, vars, input, output or log size, instances, time or fuel. */
 export class LimitError extends TenonError {
+  declare readonly code: LimitCode;
   constructor(code: LimitCode, message: string, options?: TenonErrorOptions) {
     super(code, message, options);
   }
@@ -184,6 +214,7 @@ export class LimitError extends TenonError {
 
 /** A call (or an instantiation) used up its fuel; `fuelUsed` says how much it had used. */
 export class FuelExhaustedError extends LimitError {
+  declare readonly code: 'FUEL_EXHAUSTED';
   readonly fuelUsed: number;
   readonly fuelLimit: number;
 
@@ -196,6 +227,7 @@ export class FuelExhaustedError extends LimitError {
 
 /** A call (or an instantiation) ran past its deadline. */
 export class TimeoutError extends LimitError {
+  declare readonly code: 'TIMEOUT';
   readonly timeoutMs: number;
 
   constructor(message: string, timeoutMs: number) {
@@ -206,6 +238,7 @@ export class TimeoutError extends LimitError {
 
 /** The plug-in asked for something the host did not grant (an HTTP host, a path). */
 export class CapabilityError extends TenonError {
+  declare readonly code: 'CAPABILITY_DENIED';
   /** What was refused, when it has a name: the URL of an HTTP request. */
   readonly resource: string | undefined;
 
@@ -217,6 +250,7 @@ export class CapabilityError extends TenonError {
 
 /** A plug-in's HTTP request could not be completed: the server was unreachable, or took too long. */
 export class HttpError extends TenonError {
+  declare readonly code: 'HTTP_FAILED';
   constructor(message: string, options?: TenonErrorOptions) {
     super('HTTP_FAILED', message, options);
   }
@@ -224,6 +258,7 @@ export class HttpError extends TenonError {
 
 /** The plug-in was used in a way its state does not allow: closed, or called re-entrantly. */
 export class StateError extends TenonError {
+  declare readonly code: 'CLOSED' | 'REENTRANT_CALL' | 'UNSUPPORTED';
   constructor(code: 'CLOSED' | 'REENTRANT_CALL' | 'UNSUPPORTED', message: string) {
     super(code, message);
   }
@@ -231,6 +266,7 @@ export class StateError extends TenonError {
 
 /** A pool worker died (out of memory, or killed as a last resort) while it ran this call. */
 export class PoolError extends TenonError {
+  declare readonly code: 'WORKER_CRASHED';
   constructor(message: string, options?: TenonErrorOptions) {
     super('WORKER_CRASHED', message, options);
   }
@@ -241,6 +277,7 @@ export class PoolError extends TenonError {
  * coded error): a host bug, never blamed on the plug-in. The original error, with its stack, is the `cause`.
  */
 export class InternalError extends TenonError {
+  declare readonly code: 'INTERNAL';
   constructor(message: string, options?: TenonErrorOptions) {
     super('INTERNAL', message, options);
   }

@@ -10,6 +10,7 @@ export { compilePlugin, createPlugin, type PluginSource } from './compile.js';
 export { CompiledPlugin } from './compiled.js';
 /** Every error class, the TenonError brand guard, and the codes. */
 export {
+  type AnyTenonError,
   CapabilityError,
   FuelExhaustedError,
   FunctionNotFoundError,

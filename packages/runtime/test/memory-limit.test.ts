@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { createPlugin } from '../src/index.js';
 import { instrument } from '../src/limits/instrument.js';
@@ -138,5 +139,19 @@ describe('memory limits', () => {
   test('a truncated memory section is a LoadError, not a crash', () => {
     const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 9, 1, 1]);
     assert.throws(() => capMemories(bytes, 1), { name: 'LoadError', code: 'LOAD_FAILED' });
+  });
+});
+
+test('a host function whose block does not fit in Extism memory fails the call with MEMORY_LIMIT, as docs/errors.md says', async () => {
+  const wasm = readFileSync(new URL('../../pdk/test/fixtures/build/everything.wasm', import.meta.url));
+  using plugin = await createPlugin(wasm, {
+    memory: { maxPages: 40 },
+    functions: [{ name: 'reverse', params: ['ptr'], results: ['ptr'], call: (context) => context.write('x'.repeat(5_000_000)) }],
+  });
+  assert.throws(() => plugin.call('host_reverse', 'abc'), {
+    name: 'LimitError',
+    code: 'MEMORY_LIMIT',
+    message:
+      /^Cannot give the plug-in a host function block of 5000000 bytes: it does not fit in Extism memory \(\d+ bytes in use, memory\.maxPages 40\)$/,
   });
 });
