@@ -25,6 +25,19 @@ export { extensionPointDefinitionSchema, fuelBudget } from './definition.js';
 export { isPlatformError, PlatformError, type PlatformErrorCode } from './errors.js';
 /** The platform: createPlatform() and what it holds. */
 export { createPlatform, Platform, type PlatformOptions, type RunObservation, type RunObserver } from './platform.js';
+/** Replay: a candidate version run on recorded runs, compared record by record, with a verdict. */
+export {
+  diffJson,
+  type FuelSummary,
+  type JsonChange,
+  type ReplayClass,
+  ReplayDomain,
+  type ReplayedRecord,
+  type ReplayReport,
+  type ReplayRequest,
+} from './replay.js';
+/** A run's imports (host function and HTTP answers) as records keep them. */
+export type { HostImport, HttpImport, Import } from './tape.js';
 /** The data the platform takes and returns. */
 export {
   type Actor,
@@ -48,6 +61,7 @@ export {
   type PluginInfo,
   type Quota,
   type RecordQuery,
+  type ReplayGate,
   type RuleContext,
   type RuleRefusal,
   type RunOutcome,

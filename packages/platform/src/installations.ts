@@ -52,6 +52,8 @@ export class InstallationDomain implements Installations {
       enabled: installation.enabled === false ? 0 : 1,
       created_at: now,
       updated_at: now,
+      candidate_version_id: null,
+      candidate: null,
     };
     const event = await this.#ctx.db.transaction().execute(async (trx) => {
       await insertInstallation(trx, row);

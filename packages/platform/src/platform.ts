@@ -12,6 +12,7 @@ import { PartnerDomain } from './partners.js';
 import { PluginDomain } from './plugins.js';
 import { QuotaDomain } from './quotas.js';
 import { Recorder, type RecorderOptions } from './records.js';
+import { ReplayDomain } from './replay.js';
 import { Runner, type RunObserver } from './runs.js';
 import { openStore } from './store/db.js';
 import type { Database } from './store/schema.js';
@@ -43,6 +44,7 @@ export class Platform {
   readonly installations: InstallationDomain;
   readonly records: Recorder;
   readonly quotas: QuotaDomain;
+  readonly replays: ReplayDomain;
   readonly events: Events;
   readonly #db: Kysely<Database>;
   readonly #runner: Runner;
@@ -64,6 +66,7 @@ export class Platform {
     this.records = new Recorder(ctx, options.records ?? {}, onError);
     this.quotas = new QuotaDomain(ctx, onError);
     this.#runner = new Runner(ctx, this.extensionPoints, this.quotas, this.records);
+    this.replays = new ReplayDomain(ctx, this.extensionPoints);
     this.events = {
       list: (actor, query) => log.list(db, scopeOf(actor), query),
       subscribe: (actor, listener) => log.subscribe(scopeOf(actor), listener),

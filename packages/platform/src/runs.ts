@@ -14,6 +14,7 @@ import type { QuotaDomain } from './quotas.js';
 import type { NewRecord, Recorder } from './records.js';
 import { listInstallations } from './store/installations.js';
 import { findVersionById, versionModule } from './store/plugins.js';
+import { Tape } from './tape.js';
 import type { Actor, Installation, RunOutcome, RunRequest, RunResult } from './types.js';
 
 /**
@@ -98,6 +99,7 @@ export class Runner {
       const refusal = this.#quotas.admit(installation.partnerId);
       let outcome: RunOutcome;
       let answer: string | undefined;
+      let tape: Tape | undefined;
       let failure = slot.failure;
       let plugin = slot.kept;
       if (refusal === undefined && plugin === undefined && failure === undefined) {
@@ -121,17 +123,25 @@ export class Runner {
         );
       } else {
         let judged: Judged;
+        tape = recorded ? Tape.recording() : undefined;
         try {
-          judged = point.invoke(plugin, input, bytes, budget, {
-            tenant,
-            key,
-            installation: installation.id,
-            plugin: installation.pluginId,
-            partner: installation.partnerId,
-            config: installation.config,
-            // A copy: the host's rules may keep their context.
-            earlier: earlier.length === 0 ? NOTHING_EARLIER : earlier.slice(),
-          });
+          judged = point.invoke(
+            plugin,
+            input,
+            bytes,
+            budget,
+            {
+              tenant,
+              key,
+              installation: installation.id,
+              plugin: installation.pluginId,
+              partner: installation.partnerId,
+              config: installation.config,
+              // A copy: the host's rules may keep their context.
+              earlier: earlier.length === 0 ? NOTHING_EARLIER : earlier.slice(),
+            },
+            tape,
+          );
         } finally {
           if (plugin !== slot.kept) plugin.close();
         }
@@ -175,6 +185,7 @@ export class Runner {
         input: json,
         output: answer ?? null,
         config: slot.configJson,
+        imports: tape === undefined || tape.imports.length === 0 ? null : JSON.stringify(tape.imports),
         fuel: outcome.fuel,
         budget,
         duration_us: outcome.durationUs,

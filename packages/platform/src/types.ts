@@ -1,6 +1,7 @@
 // The platform's public data: what the domain functions take and return, and what the server
 // serialises. Every timestamp is milliseconds since the epoch from the injected clock.
 import type { HostFunction } from '@tenon/runtime';
+import type { Import } from './tape.js';
 
 /** Who is asking: the host's operators, or one partner (its key's owner). */
 export type Actor = { kind: 'operator' } | { kind: 'partner'; partnerId: string };
@@ -81,6 +82,20 @@ export interface ExtensionPointDefinition {
   isolation?: 'fresh' | 'tenant';
   /** The answer `run()` reports when the tenant has no enabled installation. Default none. */
   default?: unknown;
+  /** What a replay must show before a version may become a candidate (defaults in {@link ReplayGate}). */
+  gate?: Partial<ReplayGate>;
+}
+
+/** A replay's pass conditions. */
+export interface ReplayGate {
+  /** Records that were ok before and fail now. Default 0. */
+  maxNewFailures: number;
+  /** The candidate's fuel p99 over the current's at most this. Default 1.5. */
+  maxFuelRatio: number;
+  /** Records whose answer changed; null (default) allows any. */
+  maxChanged: number | null;
+  /** Records that could not be replayed; null (default) allows any. */
+  maxNotReplayable: number | null;
 }
 
 /** An extension point as stored, with every default filled in. */
@@ -92,6 +107,7 @@ export interface ExtensionPointInfo extends ExtensionPointDefinition {
   simulations: Simulation[];
   record: { sample: number; retain: number };
   isolation: 'fresh' | 'tenant';
+  gate: ReplayGate;
   createdAt: number;
   updatedAt: number;
 }
@@ -281,6 +297,8 @@ export interface RunRecord extends PartnerRunRecord {
   output: unknown;
   message: string | null;
   config: Record<string, string>;
+  /** Every answer the plug-in got from outside (host functions, HTTP), in order: what replay answers from. */
+  imports: Import[];
 }
 
 /** Filters on recorded runs; `after` is a cursor from a previous page. */
@@ -318,7 +336,12 @@ export type EventType =
   | 'installation.created'
   | 'installation.changed'
   | 'quota.set'
-  | 'quota.exceeded';
+  | 'quota.exceeded'
+  | 'replay.completed'
+  | 'rollout.started'
+  | 'rollout.gate-overridden'
+  | 'rollout.promoted'
+  | 'rollout.rolled-back';
 
 /** A fact in the append-only log. `cursor` orders them; `partnerId` is who may see it besides the operator. */
 export interface PlatformEvent {

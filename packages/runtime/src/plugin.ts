@@ -1,7 +1,7 @@
 import type { CompiledPlugin } from './compiled.js';
 import { FunctionNotFoundError, HostFunctionError, LimitError, PluginError, StateError, TenonError, TrapError } from './errors.js';
 import { type CallContextOwner, KernelCallContext, toWasmResults, USER_NAMESPACE } from './host-functions.js';
-import { type HttpRequestRecord, PluginHttp } from './http/plugin-http.js';
+import { type HttpExchanger, type HttpRequestRecord, PluginHttp } from './http/plugin-http.js';
 import type { Kernel, KernelHost } from './kernel/kernel.js';
 import { Meter } from './limits/meter.js';
 import { LOG_LEVELS } from './log.js';
@@ -20,6 +20,8 @@ export interface CallOptions {
   hostContext?: unknown;
   /** Fuel limit for this call, overriding the plug-in's `fuel` option. */
   fuel?: number;
+  /** Answers (or watches) this call's HTTP requests instead of sending them: record and replay. */
+  httpExchange?: HttpExchanger;
 }
 
 /** What the last call of an instance cost. */
@@ -184,6 +186,7 @@ export class Plugin implements CallContextOwner {
     this.#logBytes = 0;
     this.#stdio?.reset();
     this.#http.begin();
+    this.#http.exchanger = options?.httpExchange;
     try {
       if (this.#settings.instance === 'fresh' && this.#used) this.#forget();
       this.#meter?.start(name, fuel, this.#settings.timeoutMs);

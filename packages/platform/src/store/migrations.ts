@@ -2,6 +2,7 @@
 // Only the sequence column differs between engines (SQLite's autoincrement, PostgreSQL's identity).
 import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { migration0002 } from './migration-0002-replay-rollout.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -114,6 +115,7 @@ function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.createIndex('events_partner_seq').on('events').columns(['partner_id', 'seq']).execute();
       },
     },
+    '0002_replay_rollout': migration0002,
   };
 }
 
