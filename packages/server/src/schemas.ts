@@ -335,3 +335,70 @@ export function list(items: object): object {
 
 /** The body limit of routes that take no body, in bytes: they still have one, so nobody streams megabytes at them. */
 export const NO_BODY = 1024;
+
+export const replayIn = {
+  type: 'object',
+  properties: { version: id, records: { type: 'integer', minimum: 1, maximum: 100_000 } },
+  required: ['version'],
+  additionalProperties: false,
+} as const;
+export const replayQuery = {
+  type: 'object',
+  properties: { offset: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
+  additionalProperties: false,
+} as const;
+const fuelSummary = { type: 'object', properties: { p50: count, p99: count } } as const;
+const replaySide = {
+  type: 'object',
+  properties: { version: { type: 'string' }, outcome, code: { type: ['string', 'null'] }, fuel: count },
+} as const;
+export const replayOut = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    version: { type: 'string' },
+    plugin: { type: 'string' },
+    extensionPoint: { type: 'string' },
+    baseline: { type: 'string', enum: ['plugin', 'point'] },
+    createdAt: millis,
+    totals: {
+      type: 'object',
+      properties: { records: count, same: count, changed: count, newlyFailing: count, fixed: count, notReplayable: count },
+    },
+    fuel: {
+      type: 'object',
+      properties: { before: fuelSummary, after: fuelSummary, ratio: { type: 'number' }, headroom: { type: 'number' } },
+    },
+    slowest: { type: 'array', items: { type: 'object', properties: { record: { type: 'string' }, durationUs: count } } },
+    verdict: {
+      type: 'object',
+      properties: {
+        passed: { type: 'boolean' },
+        reasons: { type: 'array', items: { type: 'string' } },
+        gate: { type: 'object', additionalProperties: true },
+      },
+    },
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          record: { type: 'string' },
+          tenant: { type: 'string' },
+          key: { type: ['string', 'null'] },
+          class: { type: 'string', enum: ['same', 'changed', 'newly-failing', 'fixed', 'not-replayable'] },
+          before: replaySide,
+          after: replaySide,
+          budget: count,
+          changes: {
+            type: 'array',
+            items: { type: 'object', properties: { path: { type: 'string' }, before: anyJson, after: anyJson } },
+          },
+          reason: { type: 'string' },
+          durationUs: count,
+        },
+      },
+    },
+    next: count,
+  },
+} as const;

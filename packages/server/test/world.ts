@@ -53,6 +53,10 @@ export interface World {
   bob: PartnerWorld;
   /** Alice's installation for the tenant `merchant-secret`. */
   installation: string;
+  /** Alice's second version (count_vowels in C), not installed. */
+  candidate: string;
+  /** Alice's replay of `candidate` on the recorded run. */
+  replay: string;
   /** `inject` with a key: the operator's by default. */
   call(options: InjectOptions, key?: string | null): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -105,12 +109,24 @@ export async function world(options: Partial<ServerOptions> = {}): Promise<World
   assert.equal((run.results as { outcome: string }[])[0]?.outcome, 'ok', JSON.stringify(run));
   // Records are written in batches: this one is in the store before a test reads it.
   await platform.flush();
+  const candidate = await ok(
+    {
+      method: 'POST',
+      url: `/v1/plugins/${alice.plugin}/versions`,
+      payload: fixture('count_vowels_c'),
+      headers: { 'content-type': 'application/wasm' },
+    },
+    alice.key,
+  );
+  const replay = await ok({ method: 'POST', url: '/v1/replays', payload: { version: candidate.id } }, alice.key);
   return {
     app,
     platform,
     alice,
     bob,
     installation: installed.id as string,
+    candidate: candidate.id as string,
+    replay: replay.id as string,
     call,
     async close() {
       await app.close();
