@@ -10,7 +10,8 @@
  * resource), FORBIDDEN 404 for a partner key on an operator-only action (never reveal it exists),
  * CONFLICT 409, VERSION_REJECTED 409 (installing a version that failed validation), GRANT_DENIED 422
  * (a grant the extension point does not allow), SCHEMA_INVALID 422 (a JSON Schema ajv refuses),
- * TOO_LARGE 413 (a module past the point's maxModuleBytes), QUOTA_EXCEEDED 429, CLOSED 503.
+ * TOO_LARGE 413 (a module past the point's maxModuleBytes), QUOTA_EXCEEDED 429, CLOSED 503,
+ * GATE_FAILED 409 (a candidate whose replay failed the point's gate, or that was never replayed).
  */
 export type PlatformErrorCode =
   | 'INVALID'
@@ -22,7 +23,8 @@ export type PlatformErrorCode =
   | 'SCHEMA_INVALID'
   | 'TOO_LARGE'
   | 'QUOTA_EXCEEDED'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'GATE_FAILED';
 
 /** A refusal by the platform: what failed, with the offending value quoted, and (for INVALID) the field. */
 export class PlatformError extends Error {

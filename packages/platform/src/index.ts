@@ -36,11 +36,15 @@ export {
   type ReplayReport,
   type ReplayRequest,
 } from './replay.js';
+/** Rollout: a candidate on an installation as a canary or in shadow, rolled back or promoted by itself or by hand. */
+export { type Lane, RolloutDomain, type RolloutStatus, type ShadowDifference, type VersionStats } from './rollout.js';
 /** A run's imports (host function and HTTP answers) as records keep them. */
 export type { HostImport, HttpImport, Import } from './tape.js';
 /** The data the platform takes and returns. */
 export {
   type Actor,
+  type Candidate,
+  type CandidateRequest,
   type EventType,
   type ExtensionPointCode,
   type ExtensionPointDefinition,

@@ -209,7 +209,34 @@ export interface Installation {
   enabled: boolean;
   createdAt: number;
   updatedAt: number;
+  /** The version being rolled out beside `versionId`, if any. */
+  candidate: Candidate | null;
 }
+
+/**
+ * A candidate version on an installation. `canary`: `percent` of runs (sticky by installation and
+ * run key) get the candidate's answer. `shadow`: on `percent` of runs the candidate also runs, its
+ * answer never used, its differences kept.
+ */
+export interface Candidate {
+  version: string;
+  mode: 'canary' | 'shadow';
+  /** Share of runs, 0 to 100. */
+  percent: number;
+  /** Candidate runs compared with as many of the current version's before deciding. Default 50. */
+  window: number;
+  /** Roll back when the candidate's contained+rejected rate exceeds the current's by more than this (0 to 1). Default 0.05. */
+  failureMargin: number;
+  /** Roll back when the candidate's fuel p99 passes the current's by this ratio. Default 1.5. */
+  fuelRatio: number;
+  /** Promote after this many candidate runs with no rollback; null (default): promote by hand. */
+  promoteAfter: number | null;
+  /** When the rollout started (ms since the epoch). */
+  since: number;
+}
+
+/** A rollout to start: the candidate version and, optionally, its mode, share and thresholds; `override` a failed gate (operator). */
+export type CandidateRequest = Partial<Omit<Candidate, 'since'>> & { version: string; override?: boolean };
 
 /** An installation to create (operator only). */
 export interface NewInstallation {
