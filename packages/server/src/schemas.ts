@@ -189,6 +189,62 @@ const installationChange = {
   position: { type: 'integer', minimum: 0, maximum: 1_000_000 },
   enabled: { type: 'boolean' },
 } as const;
+const candidateProperties = {
+  version: id,
+  mode: { type: 'string', enum: ['canary', 'shadow'] },
+  percent: { type: 'number', minimum: 0, maximum: 100, description: 'share of runs, sticky by installation and run key' },
+  window: { type: 'integer', minimum: 1, maximum: 100_000, description: 'candidate runs compared before deciding' },
+  failureMargin: {
+    type: 'number',
+    minimum: 0,
+    maximum: 1,
+    description: 'contained+rejected rate over the current version that rolls back',
+  },
+  fuelRatio: { type: 'number', minimum: 0, maximum: 1000, description: "fuel p99 over the current version's that rolls back" },
+  promoteAfter: { type: ['integer', 'null'], minimum: 1, description: 'promote after this many clean candidate runs' },
+} as const;
+const candidateFields = { type: 'object', properties: { ...candidateProperties, since: millis } } as const;
+export const candidateIn = {
+  type: 'object',
+  properties: { ...candidateProperties, override: { type: 'boolean', description: 'start even though the replay gate failed (an event)' } },
+  required: ['version'],
+  additionalProperties: false,
+} as const;
+const versionStats = {
+  type: 'object',
+  properties: { runs: count, failed: count, windowRuns: count, failureRate: { type: 'number' }, fuelP99: count },
+} as const;
+const shadowSide = { type: 'object', properties: { outcome, code: { type: 'string' }, fuel: count } } as const;
+export const rolloutOut = {
+  type: 'object',
+  properties: {
+    installation: { type: 'object', additionalProperties: true },
+    current: versionStats,
+    candidate: versionStats,
+    shadow: {
+      type: 'object',
+      properties: {
+        compared: count,
+        differing: count,
+        differences: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              key: { type: 'string' },
+              current: shadowSide,
+              candidate: shadowSide,
+              changes: {
+                type: 'array',
+                items: { type: 'object', properties: { path: { type: 'string' }, before: anyJson, after: anyJson } },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
 export const installationIn = {
   type: 'object',
   properties: { tenant: id, plugin: id, version: id, ...installationChange },
@@ -222,6 +278,7 @@ export const installationOut = {
     enabled: { type: 'boolean' },
     createdAt: millis,
     updatedAt: millis,
+    candidate: { anyOf: [{ type: 'null' }, candidateFields] },
   },
 } as const;
 export const installationQuery = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { refusal, type World, world } from './world.js';
+import { fixture, refusal, type World, world } from './world.js';
 
 describe('replays over HTTP', () => {
   let w: World;
@@ -38,5 +38,49 @@ describe('replays over HTTP', () => {
     const missing = await w.call({ method: 'GET', url: '/v1/replays/rp_nope' });
     assert.equal(missing.statusCode, 404);
     assert.equal(refusal(missing).code, 'NOT_FOUND');
+  });
+});
+
+describe('rollouts over HTTP', () => {
+  let w: World;
+  before(async () => {
+    w = await world();
+  });
+  after(() => w.close());
+
+  it('refuses a never-replayed candidate with 409 GATE_FAILED, and starts it when the operator overrides', async () => {
+    // count_vowels with a custom section appended: the same code, another version, never replayed.
+    const section = Buffer.from([0, 4, 3, ...Buffer.from('new')]);
+    const upload = await w.call(
+      {
+        method: 'POST',
+        url: `/v1/plugins/${w.alice.plugin}/versions`,
+        payload: Buffer.concat([fixture('count_vowels'), section]),
+        headers: { 'content-type': 'application/wasm' },
+      },
+      w.alice.key,
+    );
+    const version = upload.json().id as string;
+    const url = `/v1/installations/${w.installation}/candidate`;
+    const refused = await w.call({ method: 'POST', url, payload: { version, percent: 25 } });
+    assert.equal(refused.statusCode, 409, refused.body);
+    assert.equal(refusal(refused).code, 'GATE_FAILED');
+    assert.match(refusal(refused).message, /has not been replayed: it cannot become a candidate unless an operator overrides/);
+    const forced = await w.call({ method: 'POST', url, payload: { version, percent: 25, override: true } });
+    assert.equal(forced.statusCode, 200, forced.body);
+    assert.equal(forced.json().candidate.version, version);
+    assert.equal(forced.json().candidate.percent, 25);
+    const status = await w.call({ method: 'GET', url: `/v1/installations/${w.installation}/rollout` });
+    assert.equal(status.json().candidate.runs, 0);
+  });
+
+  it('promotes by hand: the candidate becomes the version, and the rollout status is empty again', async () => {
+    const promoted = await w.call({ method: 'POST', url: `/v1/installations/${w.canary}/promote` });
+    assert.equal(promoted.statusCode, 200, promoted.body);
+    assert.equal(promoted.json().versionId, w.candidate);
+    assert.equal(promoted.json().candidate, null);
+    const again = await w.call({ method: 'POST', url: `/v1/installations/${w.canary}/promote` });
+    assert.equal(again.statusCode, 409);
+    assert.match(refusal(again).message, /has no candidate/);
   });
 });

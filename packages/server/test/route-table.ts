@@ -83,6 +83,16 @@ export function routeTable(w: World): RouteCase[] {
     { method: 'GET', route: '/v1/installations/{id}', access: 'operator', url: `/v1/installations/${w.installation}` },
     {
       method: 'POST',
+      route: '/v1/installations/{id}/candidate',
+      access: 'operator',
+      url: `/v1/installations/${w.installation}/candidate`,
+      payload: { version: w.candidate, percent: 10, override: true },
+    },
+    { method: 'GET', route: '/v1/installations/{id}/rollout', access: 'operator', url: `/v1/installations/${w.installation}/rollout` },
+    { method: 'POST', route: '/v1/installations/{id}/rollback', access: 'operator', url: `/v1/installations/${w.installation}/rollback` },
+    { method: 'POST', route: '/v1/installations/{id}/promote', access: 'operator', url: `/v1/installations/${w.canary}/promote` },
+    {
+      method: 'POST',
       route: '/v1/extension-points/{name}/runs',
       access: 'operator',
       url: '/v1/extension-points/text.vowels/runs',

@@ -57,6 +57,8 @@ export interface World {
   candidate: string;
   /** Alice's replay of `candidate` on the recorded run. */
   replay: string;
+  /** Alice's installation for `merchant-canary`, with `candidate` as its canary. */
+  canary: string;
   /** `inject` with a key: the operator's by default. */
   call(options: InjectOptions, key?: string | null): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -119,6 +121,12 @@ export async function world(options: Partial<ServerOptions> = {}): Promise<World
     alice.key,
   );
   const replay = await ok({ method: 'POST', url: '/v1/replays', payload: { version: candidate.id } }, alice.key);
+  const canary = await ok({
+    method: 'POST',
+    url: '/v1/installations',
+    payload: { tenant: 'merchant-canary', plugin: alice.plugin, version: alice.version },
+  });
+  await ok({ method: 'POST', url: `/v1/installations/${canary.id}/candidate`, payload: { version: candidate.id, override: true } });
   return {
     app,
     platform,
@@ -127,6 +135,7 @@ export async function world(options: Partial<ServerOptions> = {}): Promise<World
     installation: installed.id as string,
     candidate: candidate.id as string,
     replay: replay.id as string,
+    canary: canary.id as string,
     call,
     async close() {
       await app.close();

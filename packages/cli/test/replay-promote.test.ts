@@ -23,6 +23,7 @@ describe('tenon replay', () => {
   let app: FastifyInstance;
   let url: string;
   let candidate: string;
+  let installation: string;
   before(async () => {
     platform = await createPlatform();
     await platform.ensureOperatorKey(OPERATOR_KEY);
@@ -36,6 +37,7 @@ describe('tenon replay', () => {
     for (const text of ['aeiou', 'hello', 'xyz']) await platform.run(OPERATOR, 'text.vowels', { tenant: 'shop', key: text, input: text });
     await platform.flush();
     candidate = (await platform.versions.upload(OPERATOR, plugin.id, fixture('count_vowels_c'))).id;
+    installation = (await platform.installations.list(OPERATOR))[0]?.id as string;
   });
   after(async () => {
     await app.close();
@@ -64,5 +66,20 @@ describe('tenon replay', () => {
     const result = await tenon(['replay', 'v_nope', '--server', url, '--key', OPERATOR_KEY]);
     assert.equal(result.status, 2);
     assert.match(result.stderr, /replay refused \(404 NOT_FOUND\)/);
+  });
+
+  test('tenon promote makes the candidate current; --rollback drops one; without a candidate it exits 2', async () => {
+    await platform.rollouts.start(OPERATOR, installation, { version: candidate, override: true });
+    const rolled = await tenon(['promote', installation, '--rollback', '--server', url, '--key', OPERATOR_KEY]);
+    assert.equal(rolled.status, 0, rolled.stderr);
+    assert.match(rolled.stdout, /rolled back/);
+    assert.equal((await platform.installations.get(OPERATOR, installation)).candidate, null);
+    await platform.rollouts.start(OPERATOR, installation, { version: candidate, override: true });
+    const promoted = await tenon(['promote', installation, '--server', url, '--key', OPERATOR_KEY]);
+    assert.equal(promoted.status, 0, promoted.stderr);
+    assert.equal(promoted.stdout, `installation ${installation} promoted: runs ${candidate}\n`);
+    const again = await tenon(['promote', installation, '--server', url, '--key', OPERATOR_KEY]);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /promote refused \(409 CONFLICT\): Installation "in_\S+" has no candidate/);
   });
 });
