@@ -83,6 +83,7 @@ export interface ReplayRequest {
 }
 
 const DEFAULT_RECORDS = 1000;
+const NO_IMPORTS: readonly Import[] = Object.freeze([]);
 const MAX_RECORDS = 100_000;
 const MAX_CHANGES = 50;
 const DEFAULT_GATE: ReplayGate = { maxNewFailures: 0, maxFuelRatio: 1.5, maxChanged: null, maxNotReplayable: null };
@@ -171,16 +172,17 @@ export class ReplayDomain {
 
   async #replayAll(point: LoadedPoint, base: CompiledPlugin, rows: readonly RecordRow[]): Promise<ReplayedRecord[]> {
     // One instance per installation and config (they are per record): the candidate's settings as
-    // that installation had them; `fresh` so each record starts from a new instance, as runs do.
-    const instances = new Map<string, Plugin | TenonError>();
+    // that installation had them, isolated as the point's runs are (`fresh`: a new instance per
+    // record; `tenant`: one kept across that installation's records, as it is across its runs).
+    const instances = new Map<string, Instance>();
     const grants = new Map<string, Grants>();
     const encoder = new TextEncoder();
     const results: ReplayedRecord[] = [];
     try {
       for (const row of rows) {
         const k = `${row.installation_id}\0${row.config}`;
-        let plugin = instances.get(k);
-        if (plugin === undefined) {
+        let instance = instances.get(k);
+        if (instance === undefined) {
           let granted = grants.get(row.installation_id);
           if (granted === undefined) {
             const installation = await findInstallation(this.#ctx.db, row.installation_id);
@@ -188,29 +190,38 @@ export class ReplayDomain {
             granted = installation === undefined ? point.allGrants : (JSON.parse(installation.grants) as Grants);
             grants.set(row.installation_id, granted);
           }
+          const config = JSON.parse(row.config) as Record<string, string>;
+          let plugin: Plugin | TenonError;
           try {
-            plugin = point.configure(base, JSON.parse(row.config) as Record<string, string>, granted, 'fresh').instantiate();
+            plugin = point.configure(base, config, granted, point.info.isolation === 'tenant' ? 'reuse' : 'fresh').instantiate();
           } catch (error) {
             // The candidate does not link with this installation's grants: every run there would fail so.
             if (!isTenonError(error)) throw error;
             plugin = error;
           }
-          instances.set(k, plugin);
+          instance = { plugin, config };
+          instances.set(k, instance);
         }
-        results.push(replayOne(point, plugin, row, encoder));
+        results.push(replayOne(point, instance, row, encoder));
       }
     } finally {
-      for (const plugin of instances.values()) if (!isTenonError(plugin)) plugin.close();
+      for (const { plugin } of instances.values()) if (!isTenonError(plugin)) plugin.close();
     }
     return results;
   }
 }
 
-function replayOne(point: LoadedPoint, plugin: Plugin | TenonError, row: RecordRow, encoder: TextEncoder): ReplayedRecord {
+/** The candidate as one installation had it: its instance (or why it does not link) and its config. */
+interface Instance {
+  plugin: Plugin | TenonError;
+  config: Record<string, string>;
+}
+
+function replayOne(point: LoadedPoint, { plugin, config }: Instance, row: RecordRow, encoder: TextEncoder): ReplayedRecord {
   const input = JSON.parse(row.input) as unknown;
   const bytes = encoder.encode(row.input);
   const budget = fuelBudget(point.info.limits, bytes.length);
-  const tape = Tape.replaying(row.imports === null ? [] : (JSON.parse(row.imports) as Import[]));
+  const tape = Tape.replaying(row.imports === null ? NO_IMPORTS : (JSON.parse(row.imports) as Import[]));
   const judged: Judged = isTenonError(plugin)
     ? { outcome: 'contained', output: undefined, answer: undefined, code: plugin.code, message: plugin.message, fuel: 0, durationUs: 0 }
     : point.invoke(
@@ -224,7 +235,7 @@ function replayOne(point: LoadedPoint, plugin: Plugin | TenonError, row: RecordR
           installation: row.installation_id,
           plugin: row.plugin_id,
           partner: row.partner_id,
-          config: JSON.parse(row.config) as Record<string, string>,
+          config,
           // Records do not keep the answers accepted earlier in their run: rules see none.
           earlier: [],
         },
