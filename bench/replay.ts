@@ -18,8 +18,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DISCOUNTS_POINT, discountRules } from '../examples/invoicing/dist/discounts.js';
-import type { Invoice } from '../examples/invoicing/dist/invoices.js';
 import { PARTNERS } from '../examples/invoicing/dist/partners.js';
+import { sampleInvoice } from '../examples/invoicing/dist/sample-invoices.js';
 import { createPlatform, type ExtensionPointDefinition, fuelBudget, OPERATOR } from '../packages/platform/dist/index.js';
 import { compilePlugin, createPool } from '../packages/runtime/dist/index.js';
 
@@ -29,26 +29,6 @@ const ROUNDS = 5;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-const TIERS = ['none', 'silver', 'gold'] as const;
-function invoice(i: number): Invoice {
-  const quantity = 1 + (i % 17);
-  const unit = 990 + ((i * 7919) % 50_000);
-  const amount = quantity * unit;
-  return {
-    id: `INV-${String(i).padStart(7, '0')}`,
-    issued_on: '2026-06-01',
-    currency: i % 3 === 0 ? 'USD' : 'EUR',
-    customer: {
-      id: `C-${String(i % 997).padStart(6, '0')}`,
-      tier: TIERS[i % 3] as Invoice['customer']['tier'],
-      country: 'DE',
-      customer_since: `${2010 + (i % 15)}-03-01`,
-    },
-    lines: [{ sku: `SKU-${i % 50}`, description: 'Item', quantity, unit_price_cents: unit, amount_cents: amount }],
-    total_cents: amount,
-  };
-}
-
 function withCustomSection(bytes: Uint8Array, name: string): Uint8Array {
   const nameBytes = new TextEncoder().encode(name);
   return new Uint8Array([...bytes, 0, nameBytes.length + 1, nameBytes.length, ...nameBytes]);
@@ -57,11 +37,14 @@ function withCustomSection(bytes: Uint8Array, name: string): Uint8Array {
 const loyalty = PARTNERS.find((p) => p.name === 'loyalty');
 if (loyalty === undefined) throw new Error('the demo has no loyalty partner');
 const moduleBytes = readFileSync(loyalty.wasmPath);
-const invoices = Array.from({ length: RECORDS }, (_, i) => invoice(i));
+const invoices = Array.from({ length: RECORDS }, (_, i) => sampleInvoice(i));
 const dir = mkdtempSync(join(tmpdir(), 'tenon-bench-replay-'));
 try {
   const definition: ExtensionPointDefinition = { ...DISCOUNTS_POINT, record: { sample: 1, retain: 10 * RECORDS } };
-  const platform = await createPlatform({ store: `sqlite:${join(dir, 'replay.db')}`, records: { batchSize: 5000, maxBuffered: 2 * RECORDS } });
+  const platform = await createPlatform({
+    store: `sqlite:${join(dir, 'replay.db')}`,
+    records: { batchSize: 5000, maxBuffered: 2 * RECORDS },
+  });
   let partnerId = '';
   await platform.extensionPoint(definition, { rules: discountRules((id) => (id === partnerId ? loyalty.allowedCodes : [])) });
   partnerId = (await platform.partners.create(OPERATOR, { name: 'loyalty' })).id;
@@ -111,7 +94,8 @@ try {
   bare.close();
   await pool.close();
   await platform.close();
-  if (last === undefined || last.totals.same !== RECORDS) throw new Error(`replay did not find every record the same: ${JSON.stringify(last?.totals)}`);
+  if (last === undefined || last.totals.same !== RECORDS)
+    throw new Error(`replay did not find every record the same: ${JSON.stringify(last?.totals)}`);
 
   const replay = median(replayRate);
   const rows: [string, string][] = [
