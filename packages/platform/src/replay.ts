@@ -355,8 +355,10 @@ function view(actor: Actor, report: ReplayReport, offset: number, limit: number)
   const partner = partnerScope(actor) !== undefined;
   const page = report.results.slice(offset, offset + limit).map((r) => {
     if (!partner) return r;
-    const { tenant: _tenant, key: _key, changes, ...rest } = r;
-    return changes === undefined ? rest : { ...rest, changes: changes.map((c) => ({ path: c.path })) };
+    const { tenant: _tenant, key: _key, changes, reason, ...rest } = r;
+    // A reason quotes what the candidate asked (a URL, say), which it may have built from the input.
+    const stripped = reason === undefined ? rest : { ...rest, reason: 'the version asked for an import the record does not hold' };
+    return changes === undefined ? stripped : { ...stripped, changes: changes.map((c) => ({ path: c.path })) };
   });
   const out: ReplayReport = { ...report, results: page };
   if (offset + limit < report.results.length) out.next = offset + limit;

@@ -91,6 +91,9 @@ describe('replay', () => {
     assert.equal(report.totals.notReplayable, 3);
     assert.match(report.results[0]?.reason ?? '', /asks host function "lookup", past the 0 the record holds/);
     assert.equal(report.results[0]?.after, undefined);
+    // The partner is not shown what was asked: the candidate may have put the tenant's data in it.
+    const seen = await h.platform.replays.get(h.v1.actor, report.id);
+    assert.equal(seen.results[0]?.reason, 'the version asked for an import the record does not hold');
   });
 
   it('records host function answers and replays them without calling the host function', async () => {
