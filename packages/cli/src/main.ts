@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { callCommand } from './call.js';
 import { EXIT } from './exit-codes.js';
 import { newCommand } from './new.js';
+import { promoteCommand } from './promote.js';
 import { pushCommand } from './push.js';
+import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
 import { testCommand } from './test.js';
 
@@ -31,6 +33,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   program.addCommand(newCommand(io, exit));
   program.addCommand(serveCommand(io, exit));
   program.addCommand(pushCommand(io, exit));
+  program.addCommand(replayCommand(io, exit));
+  program.addCommand(promoteCommand(io, exit));
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

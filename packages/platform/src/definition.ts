@@ -64,6 +64,16 @@ export const extensionPointDefinitionSchema = {
       properties: { sample: { type: 'number', minimum: 0, maximum: 1 }, retain: { type: 'integer', minimum: 0, maximum: 1e12 } },
     },
     isolation: { enum: ['fresh', 'tenant'] },
+    gate: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxNewFailures: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+        maxFuelRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1000 },
+        maxChanged: { type: ['integer', 'null'], minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+        maxNotReplayable: { type: ['integer', 'null'], minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+      },
+    },
     default: {},
   },
 } as const;
@@ -104,6 +114,12 @@ export function normalizeDefinition(value: unknown, now: number, createdAt = now
     simulations: definition.simulations ?? [],
     record: { sample: definition.record?.sample ?? 0, retain: definition.record?.retain ?? 100_000 },
     isolation: definition.isolation ?? 'fresh',
+    gate: {
+      maxNewFailures: definition.gate?.maxNewFailures ?? 0,
+      maxFuelRatio: definition.gate?.maxFuelRatio ?? 1.5,
+      maxChanged: definition.gate?.maxChanged ?? null,
+      maxNotReplayable: definition.gate?.maxNotReplayable ?? null,
+    },
     createdAt,
     updatedAt: now,
   };

@@ -11,7 +11,8 @@
  * CONFLICT 409, VERSION_REJECTED 409 (installing a version that failed validation), GRANT_DENIED 422
  * (a grant the extension point does not allow), SCHEMA_INVALID 422 (a JSON Schema ajv refuses),
  * TOO_LARGE 413 (a module past the point's maxModuleBytes), QUOTA_EXCEEDED 429, CLOSED 503,
- * UNAVAILABLE 503 (the store cannot be reached: the change was not made, try again).
+ * UNAVAILABLE 503 (the store cannot be reached: the change was not made, try again),
+ * GATE_FAILED 409 (a candidate whose replay failed the point's gate, or that was never replayed).
  */
 export type PlatformErrorCode =
   | 'INVALID'
@@ -24,7 +25,8 @@ export type PlatformErrorCode =
   | 'TOO_LARGE'
   | 'QUOTA_EXCEEDED'
   | 'CLOSED'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  | 'GATE_FAILED';
 
 /** A refusal by the platform: what failed, with the offending value quoted, and (for INVALID) the field. */
 export class PlatformError extends Error {

@@ -25,9 +25,26 @@ export { extensionPointDefinitionSchema, fuelBudget } from './definition.js';
 export { isPlatformError, PlatformError, type PlatformErrorCode } from './errors.js';
 /** The platform: createPlatform() and what it holds. */
 export { createPlatform, Platform, type PlatformOptions, type PlatformStatus, type RunObservation, type RunObserver } from './platform.js';
+/** Replay: a candidate version run on recorded runs, compared record by record, with a verdict. */
+export {
+  diffJson,
+  type FuelSummary,
+  type JsonChange,
+  type ReplayClass,
+  ReplayDomain,
+  type ReplayedRecord,
+  type ReplayReport,
+  type ReplayRequest,
+} from './replay.js';
+/** Rollout: a candidate on an installation as a canary or in shadow, rolled back or promoted by itself or by hand. */
+export { type Lane, RolloutDomain, type RolloutStatus, type ShadowDifference, type VersionStats } from './rollout.js';
+/** A run's imports (host function and HTTP answers) as records keep them. */
+export type { HostImport, HttpImport, Import } from './tape.js';
 /** The data the platform takes and returns. */
 export {
   type Actor,
+  type Candidate,
+  type CandidateRequest,
   type EventType,
   type ExtensionPointCode,
   type ExtensionPointDefinition,
@@ -48,6 +65,7 @@ export {
   type PluginInfo,
   type Quota,
   type RecordQuery,
+  type ReplayGate,
   type RuleContext,
   type RuleRefusal,
   type RunOutcome,

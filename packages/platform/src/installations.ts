@@ -14,7 +14,7 @@ import {
   updateInstallation,
 } from './store/installations.js';
 import { findVersion } from './store/plugins.js';
-import type { Actor, ExtensionPointInfo, Grants, Installation, InstallationPatch, NewInstallation } from './types.js';
+import type { Actor, Candidate, ExtensionPointInfo, Grants, Installation, InstallationPatch, NewInstallation } from './types.js';
 
 export class InstallationDomain implements Installations {
   readonly #ctx: Context;
@@ -33,7 +33,7 @@ export class InstallationDomain implements Installations {
     const tenant = checkTenant(installation?.tenant);
     const plugin = await scopedPlugin(this.#ctx, actor, installation.plugin);
     const point = (await this.#points.load(plugin.extension_point)).info;
-    await this.#installable(plugin.id, installation.version);
+    await this.installable(plugin.id, installation.version);
     const config = checkConfig(installation.config ?? {});
     const grants = checkGrants(installation.grants ?? {}, point);
     const position = installation.position ?? ((await lastPosition(this.#ctx.db, point.name, tenant)) ?? -1) + 1;
@@ -52,6 +52,8 @@ export class InstallationDomain implements Installations {
       enabled: installation.enabled === false ? 0 : 1,
       created_at: now,
       updated_at: now,
+      candidate_version_id: null,
+      candidate: null,
     };
     const event = await this.#ctx.db.transaction().execute(async (trx) => {
       await insertInstallation(trx, row);
@@ -76,7 +78,7 @@ export class InstallationDomain implements Installations {
     const point = (await this.#points.load(row.extension_point)).info;
     const changes: Partial<InstallationRow> = {};
     if (patch.version !== undefined && patch.version !== row.version_id) {
-      await this.#installable(row.plugin_id, patch.version);
+      await this.installable(row.plugin_id, patch.version);
       changes.version_id = patch.version;
     }
     if (patch.config !== undefined) changes.config = JSON.stringify(checkConfig(patch.config));
@@ -118,7 +120,7 @@ export class InstallationDomain implements Installations {
   }
 
   /** A version of this plug-in that passed validation, or why not. */
-  async #installable(pluginId: string, versionId: unknown): Promise<void> {
+  async installable(pluginId: string, versionId: unknown): Promise<void> {
     if (typeof versionId !== 'string') throw invalid('version', `must be a version id, got ${JSON.stringify(versionId)}`);
     const version = await findVersion(this.#ctx.db, pluginId, versionId);
     if (version === undefined) throw notFound('version', versionId);
@@ -145,6 +147,7 @@ export function toInstallation(row: InstallationRow): Installation {
     enabled: Number(row.enabled) === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    candidate: row.candidate === null ? null : (JSON.parse(row.candidate) as Candidate),
   };
 }
 

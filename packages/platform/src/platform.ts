@@ -13,6 +13,8 @@ import { PartnerDomain } from './partners.js';
 import { PluginDomain } from './plugins.js';
 import { QuotaDomain } from './quotas.js';
 import { Recorder, type RecorderOptions } from './records.js';
+import { ReplayDomain } from './replay.js';
+import { RolloutDomain } from './rollout.js';
 import { Runner, type RunObserver } from './runs.js';
 import { type OpenStore, openStore } from './store/db.js';
 import { EventListener } from './store/listener.js';
@@ -62,6 +64,8 @@ export class Platform {
   readonly installations: InstallationDomain;
   readonly records: Recorder;
   readonly quotas: QuotaDomain;
+  readonly replays: ReplayDomain;
+  readonly rollouts: RolloutDomain;
   readonly events: Events;
   readonly #db: Kysely<Database>;
   readonly #runner: Runner;
@@ -89,7 +93,9 @@ export class Platform {
     this.installations = new InstallationDomain(ctx, this.extensionPoints, (point, tenant) => this.#runner.invalidate(point, tenant));
     this.records = new Recorder(ctx, options.records ?? {}, onError);
     this.quotas = new QuotaDomain(ctx, onError, options.quotaSyncMs);
-    this.#runner = new Runner(ctx, this.extensionPoints, this.quotas, this.records);
+    this.rollouts = new RolloutDomain(ctx, this.installations, (point, tenant) => this.#runner.invalidate(point, tenant), onError);
+    this.#runner = new Runner(ctx, this.extensionPoints, this.quotas, this.records, this.rollouts);
+    this.replays = new ReplayDomain(ctx, this.extensionPoints);
     this.#follower = new Follower(
       db,
       log,
@@ -150,6 +156,7 @@ export class Platform {
 
   /** Writes the buffered records and pending events now. */
   async flush(): Promise<void> {
+    await this.rollouts.settled();
     await this.records.flush();
     await this.quotas.settled();
   }

@@ -3,6 +3,7 @@
 import { CompiledPlugin, compilePlugin, type HostFunction, isTenonError, type Plugin } from '@tenon/runtime';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { PlatformError } from './errors.js';
+import { type Tape, taped } from './tape.js';
 import type { ExtensionPointCode, ExtensionPointInfo, Grants, Outcome, RuleContext } from './types.js';
 
 /** One judged call: the outcome, the answer when ok, the code (Tenon code or rule) and cost. */
@@ -42,7 +43,8 @@ export class LoadedPoint {
           field: 'code.hostFunctions',
         });
       }
-      functions.set(fn.name, fn);
+      // Every call may be on tape (recorded or replayed); one without a tape goes straight through.
+      functions.set(fn.name, taped(fn));
     }
     this.#hostFunctions = functions;
   }
@@ -95,13 +97,21 @@ export class LoadedPoint {
   }
 
   /** Calls the plug-in with the input's JSON bytes and judges the answer: JSON, then the output schema, then the host's rules. */
-  invoke(plugin: Plugin, input: unknown, inputBytes: Uint8Array, budget: number, context: RuleContext): Judged {
+  invoke(plugin: Plugin, input: unknown, inputBytes: Uint8Array, budget: number, context: RuleContext, tape?: Tape): Judged {
     const started = performance.now();
     let answer: string;
     try {
-      answer = plugin.call(this.info.function, inputBytes, { fuel: budget }).text();
+      answer = plugin
+        .call(
+          this.info.function,
+          inputBytes,
+          tape === undefined ? { fuel: budget } : { fuel: budget, hostContext: tape, httpExchange: tape.exchange },
+        )
+        .text();
     } catch (error) {
       const durationUs = Math.round((performance.now() - started) * 1000);
+      // A replay the tape stopped: the caller reads tape.refusal, whatever the runtime made of it.
+      if (tape?.refusal !== undefined) return contained('NOT_REPLAYABLE', tape.refusal, plugin.stats.fuel ?? 0, durationUs);
       if (!isTenonError(error)) throw error;
       return {
         outcome: 'contained',
@@ -150,6 +160,10 @@ function unsupplied(name: string): HostFunction {
       throw new Error(`the host gave no code for host function "${name}" in this process`);
     },
   };
+}
+
+function contained(code: string, message: string, fuel: number, durationUs: number): Judged {
+  return { outcome: 'contained', output: undefined, answer: undefined, code, message, fuel, durationUs };
 }
 
 function rejected(code: string, message: string, fuel: number, durationUs: number): Judged {

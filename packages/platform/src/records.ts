@@ -9,6 +9,7 @@ import { type Context, partnerScope } from './context.js';
 import { invalid, PlatformError } from './errors.js';
 import { pageLimit, parseCursor } from './events.js';
 import { claimBatch, insertRecords, listRecords, type RecordRow, trimBatches, trimRecords } from './store/records.js';
+import type { Import } from './tape.js';
 import type { Actor, Outcome, Page, PartnerRunRecord, RecordQuery, RunRecord } from './types.js';
 
 export type NewRecord = Omit<RecordRow, 'seq'>;
@@ -227,5 +228,6 @@ function toRecord(row: RecordRow): RunRecord {
     output: row.output === null ? null : JSON.parse(row.output),
     message: row.message,
     config: JSON.parse(row.config) as Record<string, string>,
+    imports: row.imports === null ? [] : (JSON.parse(row.imports) as Import[]),
   };
 }

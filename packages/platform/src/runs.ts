@@ -12,9 +12,11 @@ import { toInstallation } from './installations.js';
 import type { Judged, LoadedPoint } from './point.js';
 import type { QuotaDomain } from './quotas.js';
 import type { NewRecord, Recorder } from './records.js';
+import type { Lane, RolloutDomain } from './rollout.js';
 import { listInstallations } from './store/installations.js';
 import { findVersionById, versionModule } from './store/plugins.js';
-import type { Actor, Installation, RunOutcome, RunRequest, RunResult } from './types.js';
+import { Tape } from './tape.js';
+import type { Actor, Installation, RuleContext, RunOutcome, RunRequest, RunResult } from './types.js';
 
 /**
  * One installation ready to run: its compiled plug-in with the installation's config and grants,
@@ -22,11 +24,19 @@ import type { Actor, Installation, RunOutcome, RunRequest, RunResult } from './t
  */
 interface Slot {
   installation: Installation;
+  current: Build;
+  /** The candidate being rolled out, when the installation has one. */
+  candidate: Build | undefined;
+  /** The config as records store it, encoded once. */
+  configJson: string;
+}
+
+/** One version of an installation, compiled with its config and grants. */
+interface Build {
+  versionId: string;
   compiled: CompiledPlugin | undefined;
   /** The tenant's instance; undefined with isolation "fresh", where each run instantiates its own. */
   kept: Plugin | undefined;
-  /** The config as records store it, encoded once. */
-  configJson: string;
   failure: TenonError | undefined;
 }
 
@@ -45,6 +55,9 @@ const encoder = new TextEncoder();
 const NOTHING_EARLIER: readonly unknown[] = Object.freeze([]);
 const NO_REQUESTS: readonly HttpRequestRecord[] = Object.freeze([]);
 
+/** A version's judged answer, with the HTTP requests its plug-in made or tried in that call. */
+type Attempt = Judged & { httpRequests: readonly HttpRequestRecord[] };
+
 /**
  * The call's HTTP requests, copied: the instance's list is its own and may be reused by its next
  * call. Nearly every call makes none, and shares one empty list.
@@ -61,9 +74,11 @@ export class Runner {
   readonly #recorder: Recorder;
   readonly #tenancies = new Map<string, Promise<Tenancy>>();
   readonly #observers = new Set<RunObserver>();
+  readonly #rollout: RolloutDomain;
 
-  constructor(ctx: Context, points: ExtensionPointDomain, quotas: QuotaDomain, recorder: Recorder) {
+  constructor(ctx: Context, points: ExtensionPointDomain, quotas: QuotaDomain, recorder: Recorder, rollout: RolloutDomain) {
     this.#ctx = ctx;
+    this.#rollout = rollout;
     this.#points = points;
     this.#quotas = quotas;
     this.#recorder = recorder;
@@ -106,66 +121,62 @@ export class Runner {
     for (const slot of slots) {
       const { installation } = slot;
       const refusal = this.#quotas.admit(installation.partnerId);
-      let outcome: RunOutcome;
-      let answer: string | undefined;
-      let failure = slot.failure;
-      let plugin = slot.kept;
-      if (refusal === undefined && plugin === undefined && failure === undefined) {
-        // A fresh instance per run: its start-up runs within the base fuel, outside the run's budget,
-        // so every run of the same input costs the same fuel.
-        try {
-          plugin = (slot.compiled as CompiledPlugin).instantiate();
-        } catch (error) {
-          if (!isTenonError(error)) throw error;
-          failure = error;
-        }
-      }
-      if (refusal !== undefined) {
-        outcome = this.#contained(installation, budget, 'QUOTA_EXCEEDED', `Not run: ${refusal}`);
-      } else if (plugin === undefined) {
-        outcome = this.#contained(
-          installation,
-          budget,
-          failure?.code ?? 'LINK_FAILED',
-          failure?.message ?? 'the plug-in could not be instantiated',
-        );
+      const candidate = installation.candidate;
+      const lane: Lane =
+        refusal === undefined && candidate !== null && slot.candidate !== undefined
+          ? this.#rollout.lane(installation.id, candidate, key)
+          : 'current';
+      const build = lane === 'candidate' ? (slot.candidate as Build) : slot.current;
+      const tape = recorded && refusal === undefined ? Tape.recording() : undefined;
+      const context: RuleContext = {
+        tenant,
+        key,
+        installation: installation.id,
+        plugin: installation.pluginId,
+        partner: installation.partnerId,
+        config: installation.config,
+        // A copy: the host's rules may keep their context.
+        earlier: earlier.length === 0 ? NOTHING_EARLIER : earlier.slice(),
+      };
+      const judged: Attempt =
+        refusal === undefined
+          ? this.#attempt(point, build, input, bytes, budget, context, tape)
+          : {
+              outcome: 'contained',
+              output: undefined,
+              answer: undefined,
+              code: 'QUOTA_EXCEEDED',
+              message: `Not run: ${refusal}`,
+              fuel: 0,
+              durationUs: 0,
+              httpRequests: NO_REQUESTS,
+            };
+      if (refusal === undefined) this.#quotas.charge(installation.partnerId, judged.fuel);
+      const outcome: RunOutcome = {
+        installation: installation.id,
+        plugin: installation.pluginId,
+        partner: installation.partnerId,
+        version: build.versionId,
+        outcome: judged.outcome,
+        fuel: judged.fuel,
+        budget,
+        durationUs: judged.durationUs,
+        httpRequests: judged.httpRequests,
+      };
+      if (judged.outcome === 'ok') {
+        outcome.output = judged.output;
+        earlier.push(judged.output);
       } else {
-        let judged: Judged;
-        let httpRequests: readonly HttpRequestRecord[];
-        try {
-          judged = point.invoke(plugin, input, bytes, budget, {
-            tenant,
-            key,
-            installation: installation.id,
-            plugin: installation.pluginId,
-            partner: installation.partnerId,
-            config: installation.config,
-            // A copy: the host's rules may keep their context.
-            earlier: earlier.length === 0 ? NOTHING_EARLIER : earlier.slice(),
-          });
-          httpRequests = requestsOf(plugin);
-        } finally {
-          if (plugin !== slot.kept) plugin.close();
-        }
-        this.#quotas.charge(installation.partnerId, judged.fuel);
-        answer = judged.answer;
-        outcome = {
-          installation: installation.id,
-          plugin: installation.pluginId,
-          partner: installation.partnerId,
-          version: installation.versionId,
-          outcome: judged.outcome,
-          fuel: judged.fuel,
-          budget,
-          durationUs: judged.durationUs,
-          httpRequests,
-        };
-        if (judged.outcome === 'ok') {
-          outcome.output = judged.output;
-          earlier.push(judged.output);
-        } else {
-          outcome.code = judged.code as string;
-          outcome.message = judged.message as string;
+        outcome.code = judged.code as string;
+        outcome.message = judged.message as string;
+      }
+      if (candidate !== null && refusal === undefined) {
+        this.#rollout.observe(installation, lane === 'candidate' ? 'candidate' : 'current', judged.outcome, judged.fuel);
+        if (lane === 'shadow') {
+          // The candidate beside, on the same input and context; its answer is compared, never used.
+          const shadow = this.#attempt(point, slot.candidate as Build, input, bytes, budget, context, undefined);
+          this.#quotas.charge(installation.partnerId, shadow.fuel);
+          this.#rollout.shadow(installation, key, judged, shadow);
         }
       }
       results.push(outcome);
@@ -181,13 +192,14 @@ export class Runner {
         installation_id: installation.id,
         plugin_id: installation.pluginId,
         partner_id: installation.partnerId,
-        version_id: installation.versionId,
+        version_id: build.versionId,
         outcome: outcome.outcome,
         code: outcome.code ?? null,
         message: outcome.message ?? null,
         input: json,
-        output: answer ?? null,
+        output: judged.answer ?? null,
         config: slot.configJson,
+        imports: tape === undefined || tape.imports.length === 0 ? null : JSON.stringify(tape.imports),
         fuel: outcome.fuel,
         budget,
         duration_us: outcome.durationUs,
@@ -196,6 +208,50 @@ export class Runner {
     }
     if (rows !== undefined) this.#recorder.add(rows, point.info.name, point.info.record.retain);
     return { extensionPoint: point.info.name, tenant, key, results, defaulted: false, recorded };
+  }
+
+  /** One version's call on one input: a fresh instance unless the tenant keeps one; a failed link is contained. */
+  #attempt(
+    point: LoadedPoint,
+    build: Build,
+    input: unknown,
+    bytes: Uint8Array,
+    budget: number,
+    context: RuleContext,
+    tape: Tape | undefined,
+  ): Attempt {
+    let failure = build.failure;
+    let plugin = build.kept;
+    if (plugin === undefined && failure === undefined) {
+      // A fresh instance per run: its start-up runs within the base fuel, outside the run's budget,
+      // so every run of the same input costs the same fuel.
+      try {
+        plugin = (build.compiled as CompiledPlugin).instantiate();
+      } catch (error) {
+        if (!isTenonError(error)) throw error;
+        failure = error;
+      }
+    }
+    if (plugin === undefined) {
+      const code = failure?.code ?? 'LINK_FAILED';
+      const message = failure?.message ?? 'the plug-in could not be instantiated';
+      return {
+        outcome: 'contained',
+        output: undefined,
+        answer: undefined,
+        code,
+        message,
+        fuel: 0,
+        durationUs: 0,
+        httpRequests: NO_REQUESTS,
+      };
+    }
+    try {
+      const judged = point.invoke(plugin, input, bytes, budget, context, tape);
+      return { ...judged, httpRequests: requestsOf(plugin) };
+    } finally {
+      if (plugin !== build.kept) plugin.close();
+    }
   }
 
   /**
@@ -253,35 +309,28 @@ export class Runner {
     for (const row of rows) {
       if (Number(row.enabled) !== 1) continue;
       const installation = toInstallation(row);
-      const version = await findVersionById(this.#ctx.db, installation.versionId);
-      if (version === undefined) continue;
-      try {
-        const base = await point.compiled(version.sha256, async () => (await versionModule(this.#ctx.db, version.id)) as Uint8Array);
-        const compiled = point.configure(base, installation.config, installation.grants, 'reuse');
-        const kept = point.info.isolation === 'tenant' ? compiled.instantiate() : undefined;
-        slots.push({ installation, compiled, kept, configJson: JSON.stringify(installation.config), failure: undefined });
-      } catch (error) {
-        if (!isTenonError(error)) throw error;
-        slots.push({ installation, compiled: undefined, kept: undefined, configJson: JSON.stringify(installation.config), failure: error });
-      }
+      const current = await this.#build(point, installation, installation.versionId);
+      if (current === undefined) continue;
+      const candidate =
+        installation.candidate === null ? undefined : await this.#build(point, installation, installation.candidate.version);
+      slots.push({ installation, current, candidate, configJson: JSON.stringify(installation.config) });
     }
     return { point, slots };
   }
 
-  #contained(installation: Installation, budget: number, code: string, message: string): RunOutcome {
-    return {
-      installation: installation.id,
-      plugin: installation.pluginId,
-      partner: installation.partnerId,
-      version: installation.versionId,
-      outcome: 'contained',
-      code,
-      message,
-      fuel: 0,
-      budget,
-      durationUs: 0,
-      httpRequests: NO_REQUESTS,
-    };
+  /** One version compiled with the installation's config and grants, or why it cannot run. */
+  async #build(point: LoadedPoint, installation: Installation, versionId: string): Promise<Build | undefined> {
+    const version = await findVersionById(this.#ctx.db, versionId);
+    if (version === undefined) return undefined;
+    try {
+      const base = await point.compiled(version.sha256, async () => (await versionModule(this.#ctx.db, version.id)) as Uint8Array);
+      const compiled = point.configure(base, installation.config, installation.grants, 'reuse');
+      const kept = point.info.isolation === 'tenant' ? compiled.instantiate() : undefined;
+      return { versionId, compiled, kept, failure: undefined };
+    } catch (error) {
+      if (!isTenonError(error)) throw error;
+      return { versionId, compiled: undefined, kept: undefined, failure: error };
+    }
   }
 }
 
@@ -290,5 +339,8 @@ function tenancyKey(extensionPoint: string, tenant: string): string {
 }
 
 function closeSlots(tenancy: Tenancy): void {
-  for (const slot of tenancy.slots) slot.kept?.close();
+  for (const slot of tenancy.slots) {
+    slot.current.kept?.close();
+    slot.candidate?.kept?.close();
+  }
 }

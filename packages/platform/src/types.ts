@@ -1,6 +1,7 @@
 // The platform's public data: what the domain functions take and return, and what the server
 // serialises. Every timestamp is milliseconds since the epoch from the injected clock.
 import type { HostFunction, HttpRequestRecord } from '@tenon/runtime';
+import type { Import } from './tape.js';
 
 /** Who is asking: the host's operators, or one partner (its key's owner). */
 export type Actor = { kind: 'operator' } | { kind: 'partner'; partnerId: string };
@@ -81,6 +82,20 @@ export interface ExtensionPointDefinition {
   isolation?: 'fresh' | 'tenant';
   /** The answer `run()` reports when the tenant has no enabled installation. Default none. */
   default?: unknown;
+  /** What a replay must show before a version may become a candidate (defaults in {@link ReplayGate}). */
+  gate?: Partial<ReplayGate>;
+}
+
+/** A replay's pass conditions. */
+export interface ReplayGate {
+  /** Records that were ok before and fail now. Default 0. */
+  maxNewFailures: number;
+  /** The candidate's fuel p99 over the current's at most this. Default 1.5. */
+  maxFuelRatio: number;
+  /** Records whose answer changed; null (default) allows any. */
+  maxChanged: number | null;
+  /** Records that could not be replayed; null (default) allows any. */
+  maxNotReplayable: number | null;
 }
 
 /** An extension point as stored, with every default filled in. */
@@ -92,6 +107,7 @@ export interface ExtensionPointInfo extends ExtensionPointDefinition {
   simulations: Simulation[];
   record: { sample: number; retain: number };
   isolation: 'fresh' | 'tenant';
+  gate: ReplayGate;
   createdAt: number;
   updatedAt: number;
 }
@@ -193,7 +209,34 @@ export interface Installation {
   enabled: boolean;
   createdAt: number;
   updatedAt: number;
+  /** The version being rolled out beside `versionId`, if any. */
+  candidate: Candidate | null;
 }
+
+/**
+ * A candidate version on an installation. `canary`: `percent` of runs (sticky by installation and
+ * run key) get the candidate's answer. `shadow`: on `percent` of runs the candidate also runs, its
+ * answer never used, its differences kept.
+ */
+export interface Candidate {
+  version: string;
+  mode: 'canary' | 'shadow';
+  /** Share of runs, 0 to 100. */
+  percent: number;
+  /** Candidate runs compared with as many of the current version's before deciding. Default 50. */
+  window: number;
+  /** Roll back when the candidate's contained+rejected rate exceeds the current's by more than this (0 to 1). Default 0.05. */
+  failureMargin: number;
+  /** Roll back when the candidate's fuel p99 passes the current's by this ratio. Default 1.5. */
+  fuelRatio: number;
+  /** Promote after this many candidate runs with no rollback; null (default): promote by hand. */
+  promoteAfter: number | null;
+  /** When the rollout started (ms since the epoch). */
+  since: number;
+}
+
+/** A rollout to start: the candidate version and, optionally, its mode, share and thresholds; `override` a failed gate (operator). */
+export type CandidateRequest = Partial<Omit<Candidate, 'since'>> & { version: string; override?: boolean };
 
 /** An installation to create (operator only). */
 export interface NewInstallation {
@@ -286,6 +329,8 @@ export interface RunRecord extends PartnerRunRecord {
   output: unknown;
   message: string | null;
   config: Record<string, string>;
+  /** Every answer the plug-in got from outside (host functions, HTTP), in order: what replay answers from. */
+  imports: Import[];
 }
 
 /** Filters on recorded runs; `after` is a cursor from a previous page. */
@@ -325,7 +370,12 @@ export type EventType =
   | 'installation.changed'
   | 'quota.set'
   | 'quota.exceeded'
-  | 'records.dropped';
+  | 'records.dropped'
+  | 'replay.completed'
+  | 'rollout.started'
+  | 'rollout.gate-overridden'
+  | 'rollout.promoted'
+  | 'rollout.rolled-back';
 
 /** A fact in the append-only log. `cursor` orders them; `partnerId` is who may see it besides the operator. */
 export interface PlatformEvent {

@@ -33,6 +33,7 @@ forEachEngine('records', (engine) => {
         input: { n: 3 },
         output: { n: 9 },
         config: { answer: '{"n":9}' },
+        imports: [],
         fuel: 0,
         budget: run.results[0]?.budget,
         durationUs: 0,

@@ -36,7 +36,8 @@ export {
 /** Host functions: what plug-ins may call back into, and the context they get. */
 export { type CallContext, type HostFunction, USER_NAMESPACE, type ValueType } from './host-functions.js';
 /** The audit record of each HTTP request a plug-in makes. */
-export type { HttpRequestRecord } from './http/plugin-http.js';
+export type { HttpExchangeResult } from './http/exchange.js';
+export type { HttpExchange, HttpExchanger, HttpRequestRecord } from './http/plugin-http.js';
 /** Plug-in logging. */
 export { consoleLogger, type Logger, type LogLevel } from './log.js';
 /** The manifest (Extism's format) and its validation. */

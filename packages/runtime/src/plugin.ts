@@ -10,7 +10,7 @@ import {
   TrapError,
 } from './errors.js';
 import { type CallContextOwner, KernelCallContext, toWasmResults, USER_NAMESPACE } from './host-functions.js';
-import { type HttpRequestRecord, PluginHttp } from './http/plugin-http.js';
+import { type HttpExchanger, type HttpRequestRecord, PluginHttp } from './http/plugin-http.js';
 import type { Kernel, KernelHost } from './kernel/kernel.js';
 import { Meter } from './limits/meter.js';
 import { LOG_LEVELS } from './log.js';
@@ -29,6 +29,8 @@ export interface CallOptions {
   hostContext?: unknown;
   /** Fuel limit for this call, overriding the plug-in's `fuel` option. */
   fuel?: number;
+  /** Answers (or watches) this call's HTTP requests instead of sending them: record and replay. */
+  httpExchange?: HttpExchanger;
 }
 
 /** What the last call of an instance cost. */
@@ -208,6 +210,7 @@ export class Plugin implements CallContextOwner {
     this.#logBytes = 0;
     this.#stdio?.reset();
     this.#http.begin();
+    this.#http.exchanger = options?.httpExchange;
     try {
       if (this.#settings.instance === 'fresh') this.#freshInstance(name);
       this.#meter?.start(name, fuel, this.#settings.timeoutMs);

@@ -12,6 +12,7 @@ import { installationRoutes } from './routes/installations.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { partnerRoutes } from './routes/partners.js';
 import { pluginRoutes } from './routes/plugins.js';
+import { replayRoutes } from './routes/replays.js';
 import { runRoutes } from './routes/runs.js';
 import { versionRoutes } from './routes/versions.js';
 import { useStrictValidation } from './validation.js';
@@ -88,6 +89,7 @@ export const tenonApi: FastifyPluginAsync<TenonApiOptions> = async (app: Fastify
   await app.register(versionRoutes, routes);
   await app.register(installationRoutes, routes);
   await app.register(runRoutes, routes);
+  await app.register(replayRoutes, routes);
   await app.register(eventRoutes, routes);
   await app.register(metricsRoutes, routes);
 

@@ -44,6 +44,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // A partner key on an operator-only action: the same answer as a thing that does not exist.
   FORBIDDEN: 404,
   CONFLICT: 409,
+  GATE_FAILED: 409,
   VERSION_REJECTED: 409,
   GRANT_DENIED: 422,
   SCHEMA_INVALID: 422,

@@ -189,6 +189,62 @@ const installationChange = {
   position: { type: 'integer', minimum: 0, maximum: 1_000_000 },
   enabled: { type: 'boolean' },
 } as const;
+const candidateProperties = {
+  version: id,
+  mode: { type: 'string', enum: ['canary', 'shadow'] },
+  percent: { type: 'number', minimum: 0, maximum: 100, description: 'share of runs, sticky by installation and run key' },
+  window: { type: 'integer', minimum: 1, maximum: 100_000, description: 'candidate runs compared before deciding' },
+  failureMargin: {
+    type: 'number',
+    minimum: 0,
+    maximum: 1,
+    description: 'contained+rejected rate over the current version that rolls back',
+  },
+  fuelRatio: { type: 'number', minimum: 0, maximum: 1000, description: "fuel p99 over the current version's that rolls back" },
+  promoteAfter: { type: ['integer', 'null'], minimum: 1, description: 'promote after this many clean candidate runs' },
+} as const;
+const candidateFields = { type: 'object', properties: { ...candidateProperties, since: millis } } as const;
+export const candidateIn = {
+  type: 'object',
+  properties: { ...candidateProperties, override: { type: 'boolean', description: 'start even though the replay gate failed (an event)' } },
+  required: ['version'],
+  additionalProperties: false,
+} as const;
+const versionStats = {
+  type: 'object',
+  properties: { runs: count, failed: count, windowRuns: count, failureRate: { type: 'number' }, fuelP99: count },
+} as const;
+const shadowSide = { type: 'object', properties: { outcome, code: { type: 'string' }, fuel: count } } as const;
+export const rolloutOut = {
+  type: 'object',
+  properties: {
+    installation: { type: 'object', additionalProperties: true },
+    current: versionStats,
+    candidate: versionStats,
+    shadow: {
+      type: 'object',
+      properties: {
+        compared: count,
+        differing: count,
+        differences: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              key: { type: 'string' },
+              current: shadowSide,
+              candidate: shadowSide,
+              changes: {
+                type: 'array',
+                items: { type: 'object', properties: { path: { type: 'string' }, before: anyJson, after: anyJson } },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
 export const installationIn = {
   type: 'object',
   properties: { tenant: id, plugin: id, version: id, ...installationChange },
@@ -222,6 +278,7 @@ export const installationOut = {
     enabled: { type: 'boolean' },
     createdAt: millis,
     updatedAt: millis,
+    candidate: { anyOf: [{ type: 'null' }, candidateFields] },
   },
 } as const;
 export const installationQuery = {
@@ -335,3 +392,70 @@ export function list(items: object): object {
 
 /** The body limit of routes that take no body, in bytes: they still have one, so nobody streams megabytes at them. */
 export const NO_BODY = 1024;
+
+export const replayIn = {
+  type: 'object',
+  properties: { version: id, records: { type: 'integer', minimum: 1, maximum: 100_000 } },
+  required: ['version'],
+  additionalProperties: false,
+} as const;
+export const replayQuery = {
+  type: 'object',
+  properties: { offset: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
+  additionalProperties: false,
+} as const;
+const fuelSummary = { type: 'object', properties: { p50: count, p99: count } } as const;
+const replaySide = {
+  type: 'object',
+  properties: { version: { type: 'string' }, outcome, code: { type: ['string', 'null'] }, fuel: count },
+} as const;
+export const replayOut = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    version: { type: 'string' },
+    plugin: { type: 'string' },
+    extensionPoint: { type: 'string' },
+    baseline: { type: 'string', enum: ['plugin', 'point'] },
+    createdAt: millis,
+    totals: {
+      type: 'object',
+      properties: { records: count, same: count, changed: count, newlyFailing: count, fixed: count, notReplayable: count },
+    },
+    fuel: {
+      type: 'object',
+      properties: { before: fuelSummary, after: fuelSummary, ratio: { type: 'number' }, headroom: { type: 'number' } },
+    },
+    slowest: { type: 'array', items: { type: 'object', properties: { record: { type: 'string' }, durationUs: count } } },
+    verdict: {
+      type: 'object',
+      properties: {
+        passed: { type: 'boolean' },
+        reasons: { type: 'array', items: { type: 'string' } },
+        gate: { type: 'object', additionalProperties: true },
+      },
+    },
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          record: { type: 'string' },
+          tenant: { type: 'string' },
+          key: { type: ['string', 'null'] },
+          class: { type: 'string', enum: ['same', 'changed', 'newly-failing', 'fixed', 'not-replayable'] },
+          before: replaySide,
+          after: replaySide,
+          budget: count,
+          changes: {
+            type: 'array',
+            items: { type: 'object', properties: { path: { type: 'string' }, before: anyJson, after: anyJson } },
+          },
+          reason: { type: 'string' },
+          durationUs: count,
+        },
+      },
+    },
+    next: count,
+  },
+} as const;

@@ -13,6 +13,8 @@ export interface RouteCase {
   /** The body when the operator calls it, if it differs (the operator names the partner). */
   operatorPayload?: unknown;
   contentType?: string;
+  /** The request names one of Alice's things outside its path (a body's version, a replay id): another partner gets 404. */
+  owned?: boolean;
 }
 
 export function routeTable(w: World): RouteCase[] {
@@ -81,12 +83,24 @@ export function routeTable(w: World): RouteCase[] {
     { method: 'GET', route: '/v1/installations/{id}', access: 'operator', url: `/v1/installations/${w.installation}` },
     {
       method: 'POST',
+      route: '/v1/installations/{id}/candidate',
+      access: 'operator',
+      url: `/v1/installations/${w.installation}/candidate`,
+      payload: { version: w.candidate, percent: 10, override: true },
+    },
+    { method: 'GET', route: '/v1/installations/{id}/rollout', access: 'operator', url: `/v1/installations/${w.installation}/rollout` },
+    { method: 'POST', route: '/v1/installations/{id}/rollback', access: 'operator', url: `/v1/installations/${w.installation}/rollback` },
+    { method: 'POST', route: '/v1/installations/{id}/promote', access: 'operator', url: `/v1/installations/${w.canary}/promote` },
+    {
+      method: 'POST',
       route: '/v1/extension-points/{name}/runs',
       access: 'operator',
       url: '/v1/extension-points/text.vowels/runs',
       payload: { tenant: 'merchant-secret', input: 'input-secret again' },
     },
     { method: 'GET', route: '/v1/runs', access: 'partner', url: '/v1/runs' },
+    { method: 'POST', route: '/v1/replays', access: 'partner', url: '/v1/replays', payload: { version: w.candidate }, owned: true },
+    { method: 'GET', route: '/v1/replays/{id}', access: 'partner', url: `/v1/replays/${w.replay}`, owned: true },
     { method: 'GET', route: '/v1/events', access: 'partner', url: '/v1/events' },
     { method: 'GET', route: '/metrics', access: 'operator', url: '/metrics' },
     // Last: it replaces Alice's key.

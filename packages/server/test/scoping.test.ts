@@ -45,7 +45,7 @@ describe('scoping: another partner or no key never gets the resource', () => {
         w.bob.key,
       );
       const where = `${route.method} ${route.url} with Bob's key: ${response.statusCode} ${response.body.slice(0, 300)}`;
-      if (route.access === 'operator' || route.url.includes(w.alice.plugin) || route.url.includes(w.alice.id)) {
+      if (route.access === 'operator' || route.owned || route.url.includes(w.alice.plugin) || route.url.includes(w.alice.id)) {
         assert.equal(response.statusCode, 404, where);
         assert.equal(refusal(response).code, 'NOT_FOUND', where);
       } else {
@@ -57,9 +57,9 @@ describe('scoping: another partner or no key never gets the resource', () => {
         .reduce((text, segment) => (segment.length > 8 ? text.replaceAll(segment, '') : text), response.body);
       for (const secret of secrets) assert.ok(!body.includes(secret), `${where} reveals "${secret}"`);
     }
-    // Bob's upload to Alice's plug-in stored nothing.
+    // Bob's upload to Alice's plug-in stored nothing: her two versions are the world's.
     const versions = await w.call({ method: 'GET', url: `/v1/plugins/${w.alice.plugin}/versions` }, w.alice.key);
-    assert.equal(versions.json().length, 1);
+    assert.equal(versions.json().length, 2);
   });
 
   it('a partner reads its own runs without the tenant, key, input, output or config', async () => {

@@ -53,6 +53,12 @@ export interface World {
   bob: PartnerWorld;
   /** Alice's installation for the tenant `merchant-secret`. */
   installation: string;
+  /** Alice's second version (count_vowels in C), not installed. */
+  candidate: string;
+  /** Alice's replay of `candidate` on the recorded run. */
+  replay: string;
+  /** Alice's installation for `merchant-canary`, with `candidate` as its canary. */
+  canary: string;
   /** `inject` with a key: the operator's by default. */
   call(options: InjectOptions, key?: string | null): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -105,12 +111,31 @@ export async function world(options: Partial<ServerOptions> = {}): Promise<World
   assert.equal((run.results as { outcome: string }[])[0]?.outcome, 'ok', JSON.stringify(run));
   // Records are written in batches: this one is in the store before a test reads it.
   await platform.flush();
+  const candidate = await ok(
+    {
+      method: 'POST',
+      url: `/v1/plugins/${alice.plugin}/versions`,
+      payload: fixture('count_vowels_c'),
+      headers: { 'content-type': 'application/wasm' },
+    },
+    alice.key,
+  );
+  const replay = await ok({ method: 'POST', url: '/v1/replays', payload: { version: candidate.id } }, alice.key);
+  const canary = await ok({
+    method: 'POST',
+    url: '/v1/installations',
+    payload: { tenant: 'merchant-canary', plugin: alice.plugin, version: alice.version },
+  });
+  await ok({ method: 'POST', url: `/v1/installations/${canary.id}/candidate`, payload: { version: candidate.id, override: true } });
   return {
     app,
     platform,
     alice,
     bob,
     installation: installed.id as string,
+    candidate: candidate.id as string,
+    replay: replay.id as string,
+    canary: canary.id as string,
     call,
     async close() {
       await app.close();

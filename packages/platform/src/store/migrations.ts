@@ -2,6 +2,7 @@
 // Only the sequence column differs between engines (SQLite's autoincrement, PostgreSQL's identity).
 import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { migration0002 } from './migration-0002-replay-rollout.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -142,6 +143,7 @@ function migrations(engine: Engine): Record<string, Migration> {
         }
       },
     },
+    '0003_replay_rollout': migration0002,
   };
 }
 

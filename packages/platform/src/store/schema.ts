@@ -30,6 +30,18 @@ export interface Database {
     enabled: number;
     created_at: number;
     updated_at: number;
+    candidate_version_id: string | null;
+    candidate: string | null;
+  };
+  replays: {
+    id: string;
+    version_id: string;
+    plugin_id: string;
+    partner_id: string;
+    extension_point: string;
+    passed: number;
+    report: string;
+    created_at: number;
   };
   records: {
     seq: Generated<number>;
@@ -47,6 +59,8 @@ export interface Database {
     input: string;
     output: string | null;
     config: string;
+    /** The run's imports (host function and HTTP answers), JSON; null when it asked for none. */
+    imports: string | null;
     fuel: number;
     budget: number;
     duration_us: number;

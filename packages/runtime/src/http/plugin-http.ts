@@ -3,6 +3,22 @@
 import { CapabilityError, HttpError, LimitError, PluginError } from '../errors.js';
 import { hostMatcher } from './allowed-hosts.js';
 import { httpThread } from './client.js';
+import type { HttpExchangeResult } from './exchange.js';
+
+/** One request a plug-in made, as an {@link HttpExchanger} sees it (after the allow-list passed it). */
+export interface HttpExchange {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: Uint8Array | undefined;
+}
+
+/**
+ * Stands between a call's HTTP requests and the network (CallOptions.httpExchange): returns the
+ * exchange's result, from `perform()` (the real request) or from elsewhere (a recording being
+ * replayed). The allow-list, response handling and audit trail apply to either.
+ */
+export type HttpExchanger = (exchange: HttpExchange, perform: () => HttpExchangeResult) => HttpExchangeResult;
 
 /** One request a plug-in made (or tried to make): the host's record of what could leave. */
 export interface HttpRequestRecord {
@@ -42,6 +58,8 @@ export class PluginHttp {
   readonly #onRequest: ((record: HttpRequestRecord) => void) | undefined;
   #records: HttpRequestRecord[] = [];
   #holding = false;
+  /** The current call's exchanger, if it gave one. */
+  exchanger: HttpExchanger | undefined;
 
   constructor(allowedHosts: readonly string[], maxResponseBytes: number, onRequest: ((record: HttpRequestRecord) => void) | undefined) {
     this.#allowedHosts = allowedHosts;
@@ -60,6 +78,7 @@ export class PluginHttp {
     if (this.#records.length > 0) this.#records = [];
     this.status = 0;
     this.headers = undefined;
+    this.exchanger = undefined;
   }
 
   close(): void {
@@ -99,23 +118,30 @@ export class PluginHttp {
       finish('denied');
       throw this.#denied(record.host, '', record.url);
     }
-    if (!this.#holding) {
-      httpThread.acquire();
-      this.#holding = true;
-    }
     const timeoutMs = Math.min(deadline - started, DEFAULT_REQUEST_TIMEOUT_MS);
-    const result = httpThread.exchange(
-      {
-        method: request.method,
-        url: request.url.href,
-        headers: request.headers,
-        body,
-        allowedHosts: this.#allowedHosts,
-        maxResponseBytes: this.#maxResponseBytes,
-        timeoutMs: Math.max(0, timeoutMs),
-      },
-      Math.max(0, timeoutMs) + WORKER_GRACE_MS,
-    );
+    const perform = (): HttpExchangeResult => {
+      if (!this.#holding) {
+        httpThread.acquire();
+        this.#holding = true;
+      }
+      return httpThread.exchange(
+        {
+          method: request.method,
+          url: request.url.href,
+          headers: request.headers,
+          body,
+          allowedHosts: this.#allowedHosts,
+          maxResponseBytes: this.#maxResponseBytes,
+          timeoutMs: Math.max(0, timeoutMs),
+        },
+        Math.max(0, timeoutMs) + WORKER_GRACE_MS,
+      );
+    };
+    const exchanger = this.exchanger;
+    const result =
+      exchanger === undefined
+        ? perform()
+        : exchanger({ method: request.method, url: request.url.href, headers: request.headers, body }, perform);
     switch (result.kind) {
       case 'response': {
         record.status = result.status;

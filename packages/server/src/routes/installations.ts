@@ -1,8 +1,9 @@
-import type { InstallationPatch, NewInstallation } from '@tenon/platform';
+import type { CandidateRequest, InstallationPatch, NewInstallation } from '@tenon/platform';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../api.js';
 import { actorOf } from '../auth.js';
 import {
+  candidateIn,
   errorReplies,
   errorReply,
   idParams,
@@ -12,6 +13,7 @@ import {
   installationQuery,
   list,
   NO_BODY,
+  rolloutOut,
 } from '../schemas.js';
 
 const tags = ['installations'];
@@ -74,4 +76,53 @@ export const installationRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
     },
     async (request) => platform.installations.get(actorOf(request), request.params.id),
   );
+
+  app.post<{ Params: { id: string }; Body: CandidateRequest }>(
+    '/v1/installations/:id/candidate',
+    {
+      bodyLimit: 4096,
+      config: { access: 'operator' },
+      schema: {
+        tags,
+        summary:
+          "Start a rollout: a candidate version as a canary or in shadow (its replay must have passed the point's gate, or override)",
+        params: idParams,
+        body: candidateIn,
+        response: { 200: installationOut, ...refusals },
+      },
+    },
+    async (request) => platform.rollouts.start(actorOf(request), request.params.id, request.body),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/installations/:id/rollout',
+    {
+      bodyLimit: NO_BODY,
+      config: { access: 'operator' },
+      schema: {
+        tags,
+        summary: "Both versions' outcomes and fuel in the rollout, and the shadow's differences (this process)",
+        params: idParams,
+        response: { 200: rolloutOut, ...errorReplies },
+      },
+    },
+    async (request) => platform.rollouts.status(actorOf(request), request.params.id),
+  );
+
+  for (const action of ['promote', 'rollback'] as const) {
+    app.post<{ Params: { id: string } }>(
+      `/v1/installations/:id/${action}`,
+      {
+        bodyLimit: NO_BODY,
+        config: { access: 'operator' },
+        schema: {
+          tags,
+          summary: action === 'promote' ? 'Make the candidate the current version' : 'Drop the candidate',
+          params: idParams,
+          response: { 200: installationOut, ...refusals },
+        },
+      },
+      async (request) => platform.rollouts[action](actorOf(request), request.params.id),
+    );
+  }
 };
