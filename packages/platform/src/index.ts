@@ -23,8 +23,10 @@ export type {
 export { extensionPointDefinitionSchema, fuelBudget } from './definition.js';
 /** The coded error every refusal is, and its codes. */
 export { isPlatformError, PlatformError, type PlatformErrorCode } from './errors.js';
-/** The platform: createPlatform() and what it holds. */
 export { createPlatform, Platform, type PlatformOptions, type RunObservation, type RunObserver } from './platform.js';
+/** The platform: createPlatform() and what it holds. */
+/** Aggregates of recorded runs for dashboards. */
+export type { RunCostStats, RunStats, RunStatsQuery } from './run-stats.js';
 /** The data the platform takes and returns. */
 export {
   type Actor,

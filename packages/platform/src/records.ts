@@ -5,6 +5,7 @@ import type { Records } from './api.js';
 import { type Context, partnerScope } from './context.js';
 import { invalid } from './errors.js';
 import { pageLimit, parseCursor } from './events.js';
+import { type RunStats, type RunStatsQuery, runStats } from './run-stats.js';
 import { insertRecords, listRecords, type RecordRow, trimRecords } from './store/records.js';
 import type { Actor, Outcome, Page, PartnerRunRecord, RecordQuery, RunRecord } from './types.js';
 
@@ -90,6 +91,11 @@ export class Recorder implements Records {
     );
     const items = rows.map(scope === undefined ? toRecord : toPartnerRecord);
     return { items, next: rows.length === limit ? String(rows.at(-1)?.seq) : undefined };
+  }
+
+  /** Runs over time, durations and fuel against budget in a window (a partner: its own runs). */
+  stats(actor: Actor, query: RunStatsQuery = {}): Promise<RunStats> {
+    return runStats(this.#ctx, actor, query);
   }
 
   close(): void {

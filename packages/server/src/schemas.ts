@@ -335,3 +335,54 @@ export function list(items: object): object {
 
 /** The body limit of routes that take no body, in bytes: they still have one, so nobody streams megabytes at them. */
 export const NO_BODY = 1024;
+
+export const sessionIn = {
+  type: 'object',
+  properties: { key: { type: 'string', minLength: 1, maxLength: 512 } },
+  required: ['key'],
+  additionalProperties: false,
+} as const;
+/** Who is signed in: the operator, or a partner with its id and name. */
+export const sessionOut = {
+  type: 'object',
+  properties: { kind: { type: 'string', enum: ['operator', 'partner'] }, partnerId: { type: 'string' }, name: { type: 'string' } },
+} as const;
+
+export const statsQuery = {
+  type: 'object',
+  properties: {
+    extensionPoint: name,
+    plugin: id,
+    windowMs: { type: 'integer', minimum: 60_000, maximum: 604_800_000 },
+    buckets: { type: 'integer', minimum: 1, maximum: 240 },
+  },
+  additionalProperties: false,
+} as const;
+const counts = { type: 'object', additionalProperties: count } as const;
+const costFields = {
+  runs: count,
+  outcomes: counts,
+  p50Us: { type: 'number' },
+  p99Us: { type: 'number' },
+  fuelMean: { type: 'number' },
+  fuelMax: { type: 'number' },
+  budgetMean: { type: 'number' },
+  budgetShareMax: { type: 'number' },
+} as const;
+export const statsOut = {
+  type: 'object',
+  properties: {
+    ...costFields,
+    from: millis,
+    to: millis,
+    bucketMs: count,
+    runsPerSecond: { type: 'number' },
+    truncated: { type: 'boolean' },
+    series: { type: 'array', items: { type: 'object', properties: { at: millis, outcomes: counts } } },
+    byExtensionPoint: { type: 'array', items: { type: 'object', properties: { extensionPoint: { type: 'string' }, ...costFields } } },
+    byPlugin: {
+      type: 'array',
+      items: { type: 'object', properties: { plugin: { type: 'string' }, extensionPoint: { type: 'string' }, ...costFields } },
+    },
+  },
+} as const;

@@ -104,3 +104,20 @@ export async function countRecords(db: Db, extensionPoint: string | undefined): 
   if (extensionPoint !== undefined) query = query.where('extension_point', '=', extensionPoint);
   return Number((await query.executeTakeFirstOrThrow()).n);
 }
+
+/** The columns the run statistics need, of the newest `limit` records since `since` (ms), newest first. */
+export function scanRecordCosts(
+  db: Db,
+  filter: Pick<RecordFilter, 'extensionPoint' | 'plugin' | 'partnerId'>,
+  since: number,
+  limit: number,
+): Promise<Pick<RecordRow, 'at' | 'outcome' | 'code' | 'extension_point' | 'plugin_id' | 'duration_us' | 'fuel' | 'budget'>[]> {
+  let query = db
+    .selectFrom('records')
+    .select(['at', 'outcome', 'code', 'extension_point', 'plugin_id', 'duration_us', 'fuel', 'budget'])
+    .where('at', '>=', since);
+  if (filter.extensionPoint !== undefined) query = query.where('extension_point', '=', filter.extensionPoint);
+  if (filter.plugin !== undefined) query = query.where('plugin_id', '=', filter.plugin);
+  if (filter.partnerId !== undefined) query = query.where('partner_id', '=', filter.partnerId);
+  return query.orderBy('seq', 'desc').limit(limit).execute();
+}

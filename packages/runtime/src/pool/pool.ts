@@ -401,7 +401,10 @@ export class Pool {
       slot,
       running,
       (call) =>
-        new TimeoutError(`Plug-in function "${call.fn ?? '(instantiate)'}" ran past the pool's hard ${limitMs} ms limit: its worker was terminated`, limitMs),
+        new TimeoutError(
+          `Plug-in function "${call.fn ?? '(instantiate)'}" ran past the pool's hard ${limitMs} ms limit: its worker was terminated`,
+          limitMs,
+        ),
     );
   }
 
