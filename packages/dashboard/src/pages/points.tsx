@@ -126,14 +126,11 @@ export function InstallationTable({ items, onToggle }: { items: Installation[]; 
                 </td>
                 <td>{i.position}</td>
                 <td>
-                  {onToggle ? (
-                    <button type="button" onClick={() => onToggle(i)} aria-label={`${i.enabled ? 'Disable' : 'Enable'} ${i.id}`}>
-                      {i.enabled ? 'enabled: disable' : 'disabled: enable'}
+                  {i.enabled ? 'yes' : 'no'}{' '}
+                  {onToggle && (
+                    <button type="button" onClick={() => onToggle(i)}>
+                      {i.enabled ? 'Disable' : 'Enable'}
                     </button>
-                  ) : i.enabled ? (
-                    'yes'
-                  ) : (
-                    'no'
                   )}
                 </td>
               </tr>
