@@ -40,6 +40,7 @@ export function Runs({ who }: { who: Who }) {
         </label>
         <button type="submit">Filter</button>
       </form>
+      {open && <RunDetail run={open} onClose={() => setOpen(undefined)} />}
       {runs.error && <Problem error={runs.error} />}
       {!runs.data && !runs.error && <Loading />}
       {runs.data && (
@@ -93,7 +94,6 @@ export function Runs({ who }: { who: Who }) {
           </nav>
         </>
       )}
-      {open && <RunDetail run={open} onClose={() => setOpen(undefined)} />}
     </section>
   );
 }
