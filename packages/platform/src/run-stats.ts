@@ -1,9 +1,11 @@
 // Aggregates of recorded runs for the dashboard's overview: runs over time stacked by outcome and
-// code, duration percentiles and fuel against budget, by extension point and by plug-in. Computed
-// from one scan of the cost columns (never inputs or outputs), scoped like the records themselves.
+// code, duration percentiles and fuel against budget, by extension point and by plug-in. Counts and
+// sums are grouped in the store (a few rows come back whatever the number of runs); percentiles come
+// from the newest runs' durations. Only cost columns are read (never inputs or outputs), scoped like
+// the records themselves.
 import { type Context, partnerScope } from './context.js';
 import { invalid } from './errors.js';
-import { scanRecordCosts } from './store/records.js';
+import { countRecordsByBucket, recentDurations, sumRecordCosts } from './store/records.js';
 import type { Actor } from './types.js';
 
 /** What the statistics cover. */
@@ -21,7 +23,7 @@ export interface RunCostStats {
   runs: number;
   /** Runs by outcome key: `ok`, `rejected`, or `contained:<CODE>` / `rejected:<CODE>` when a code is known. */
   outcomes: Record<string, number>;
-  /** Duration percentiles, in microseconds. */
+  /** Duration percentiles, in microseconds (of the newest PERCENTILE_SAMPLE runs in the window). */
   p50Us: number;
   p99Us: number;
   /** Fuel used and budget granted, means and maxima, in fuel units. */
@@ -39,7 +41,7 @@ export interface RunStats extends RunCostStats {
   bucketMs: number;
   /** Runs per second over the window. */
   runsPerSecond: number;
-  /** True when the window held more records than one scan reads (the newest are counted). */
+  /** True when the window held more runs than the percentiles read (they are the newest runs'). */
   truncated: boolean;
   /** The time series: each bucket's start (ms) and its runs by outcome key. */
   series: { at: number; outcomes: Record<string, number> }[];
@@ -47,11 +49,12 @@ export interface RunStats extends RunCostStats {
   byPlugin: (RunCostStats & { plugin: string; extensionPoint: string })[];
 }
 
-/** Most records one statistics call reads. */
-export const MAX_SCANNED = 250_000;
+/** Most runs whose durations one statistics call reads for its percentiles (the newest). */
+export const PERCENTILE_SAMPLE = 20_000;
 const MINUTE = 60_000;
 
-type Row = Awaited<ReturnType<typeof scanRecordCosts>>[number];
+type Sums = Awaited<ReturnType<typeof sumRecordCosts>>[number];
+type Duration = Awaited<ReturnType<typeof recentDurations>>[number];
 
 export async function runStats(ctx: Context, actor: Actor, query: RunStatsQuery = {}): Promise<RunStats> {
   const partnerId = partnerScope(actor);
@@ -64,71 +67,88 @@ export async function runStats(ctx: Context, actor: Actor, query: RunStatsQuery 
   const to = ctx.now();
   const bucketMs = Math.ceil(windowMs / buckets);
   const from = to - bucketMs * buckets;
-  const rows = await scanRecordCosts(ctx.db, { extensionPoint: query.extensionPoint, plugin: query.plugin, partnerId }, from, MAX_SCANNED);
+  const filter = { extensionPoint: query.extensionPoint, plugin: query.plugin, partnerId };
+  const [counted, sums, durations] = await Promise.all([
+    countRecordsByBucket(ctx.db, filter, from, bucketMs),
+    sumRecordCosts(ctx.db, filter, from),
+    recentDurations(ctx.db, filter, from, PERCENTILE_SAMPLE),
+  ]);
   const series = Array.from({ length: buckets }, (_, i) => ({ at: from + i * bucketMs, outcomes: {} as Record<string, number> }));
-  const points = new Map<string, Row[]>();
-  const plugins = new Map<string, Row[]>();
-  for (const row of rows) {
-    const slot = series[Math.min(buckets - 1, Math.floor((Number(row.at) - from) / bucketMs))];
-    if (slot !== undefined) increment(slot.outcomes, outcomeKey(row));
-    push(points, row.extension_point, row);
-    push(plugins, row.plugin_id, row);
+  for (const row of counted) {
+    const slot = series[Math.min(buckets - 1, Number(row.bucket))];
+    if (slot !== undefined) add(slot.outcomes, outcomeKey(row), Number(row.runs));
   }
-  const seconds = rows.length === MAX_SCANNED ? Math.max(1, (to - Number(rows.at(-1)?.at ?? from)) / 1000) : (to - from) / 1000;
+  const points = new Map<string, { sums: Sums[]; durations: Duration[] }>();
+  const plugins = new Map<string, { sums: Sums[]; durations: Duration[] }>();
+  for (const row of sums) {
+    group(points, row.extension_point).sums.push(row);
+    group(plugins, row.plugin_id).sums.push(row);
+  }
+  for (const row of durations) {
+    group(points, row.extension_point).durations.push(row);
+    group(plugins, row.plugin_id).durations.push(row);
+  }
+  const total = costs(sums, durations);
   return {
     from,
     to,
     bucketMs,
-    runsPerSecond: rows.length / seconds,
-    truncated: rows.length === MAX_SCANNED,
-    ...costs(rows),
+    runsPerSecond: total.runs / ((to - from) / 1000),
+    truncated: durations.length === PERCENTILE_SAMPLE && total.runs > PERCENTILE_SAMPLE,
+    ...total,
     series,
-    byExtensionPoint: [...points].map(([extensionPoint, group]) => ({ extensionPoint, ...costs(group) })),
-    byPlugin: [...plugins].map(([plugin, group]) => ({ plugin, extensionPoint: group[0]?.extension_point ?? '', ...costs(group) })),
+    byExtensionPoint: [...points].map(([extensionPoint, g]) => ({ extensionPoint, ...costs(g.sums, g.durations) })),
+    byPlugin: [...plugins].map(([plugin, g]) => ({
+      plugin,
+      extensionPoint: g.sums[0]?.extension_point ?? g.durations[0]?.extension_point ?? '',
+      ...costs(g.sums, g.durations),
+    })),
   };
 }
 
-function outcomeKey(row: Row): string {
+function outcomeKey(row: { outcome: string; code: string | null }): string {
   return row.code === null ? row.outcome : `${row.outcome}:${row.code}`;
 }
 
-function increment(counts: Record<string, number>, key: string): void {
-  counts[key] = (counts[key] ?? 0) + 1;
+function add(counts: Record<string, number>, key: string, n: number): void {
+  counts[key] = (counts[key] ?? 0) + n;
 }
 
-function push(groups: Map<string, Row[]>, key: string, row: Row): void {
-  const group = groups.get(key);
-  if (group === undefined) groups.set(key, [row]);
-  else group.push(row);
+function group(groups: Map<string, { sums: Sums[]; durations: Duration[] }>, key: string) {
+  let g = groups.get(key);
+  if (g === undefined) {
+    g = { sums: [], durations: [] };
+    groups.set(key, g);
+  }
+  return g;
 }
 
-function costs(rows: readonly Row[]): RunCostStats {
+function costs(sums: readonly Sums[], durations: readonly Duration[]): RunCostStats {
   const outcomes: Record<string, number> = {};
-  const durations = new Float64Array(rows.length);
+  let runs = 0;
   let fuel = 0;
   let fuelMax = 0;
   let budget = 0;
   let shareMax = 0;
-  rows.forEach((row, i) => {
-    increment(outcomes, outcomeKey(row));
-    durations[i] = Number(row.duration_us);
-    const f = Number(row.fuel);
-    const b = Number(row.budget);
-    fuel += f;
-    budget += b;
-    if (f > fuelMax) fuelMax = f;
-    if (b > 0 && f / b > shareMax) shareMax = f / b;
-  });
-  durations.sort();
-  const n = rows.length;
+  for (const row of sums) {
+    const n = Number(row.runs);
+    add(outcomes, outcomeKey(row), n);
+    runs += n;
+    fuel += Number(row.fuel);
+    budget += Number(row.budget);
+    fuelMax = Math.max(fuelMax, Number(row.fuel_max));
+    shareMax = Math.max(shareMax, Number(row.share_max ?? 0));
+  }
+  const sorted = Float64Array.from(durations, (d) => Number(d.duration_us)).sort();
+  const n = sorted.length;
   return {
-    runs: n,
+    runs,
     outcomes,
-    p50Us: n === 0 ? 0 : (durations[Math.min(n - 1, Math.floor(n * 0.5))] ?? 0),
-    p99Us: n === 0 ? 0 : (durations[Math.min(n - 1, Math.floor(n * 0.99))] ?? 0),
-    fuelMean: n === 0 ? 0 : fuel / n,
+    p50Us: n === 0 ? 0 : (sorted[Math.min(n - 1, Math.floor(n * 0.5))] ?? 0),
+    p99Us: n === 0 ? 0 : (sorted[Math.min(n - 1, Math.floor(n * 0.99))] ?? 0),
+    fuelMean: runs === 0 ? 0 : fuel / runs,
     fuelMax,
-    budgetMean: n === 0 ? 0 : budget / n,
+    budgetMean: runs === 0 ? 0 : budget / runs,
     budgetShareMax: shareMax,
   };
 }

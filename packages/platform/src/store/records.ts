@@ -1,5 +1,5 @@
 // Recorded runs: written in batches, read by sequence with filters, trimmed to each point's cap.
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Db, Row } from './schema.js';
 
 export type RecordRow = Row<'records'>;
@@ -105,19 +105,48 @@ export async function countRecords(db: Db, extensionPoint: string | undefined): 
   return Number((await query.executeTakeFirstOrThrow()).n);
 }
 
-/** The columns the run statistics need, of the newest `limit` records since `since` (ms), newest first. */
-export function scanRecordCosts(
-  db: Db,
-  filter: Pick<RecordFilter, 'extensionPoint' | 'plugin' | 'partnerId'>,
-  since: number,
-  limit: number,
-): Promise<Pick<RecordRow, 'at' | 'outcome' | 'code' | 'extension_point' | 'plugin_id' | 'duration_us' | 'fuel' | 'budget'>[]> {
-  let query = db
-    .selectFrom('records')
-    .select(['at', 'outcome', 'code', 'extension_point', 'plugin_id', 'duration_us', 'fuel', 'budget'])
-    .where('at', '>=', since);
+type CostFilter = Pick<RecordFilter, 'extensionPoint' | 'plugin' | 'partnerId'>;
+
+function costQuery(db: Db, filter: CostFilter, since: number) {
+  let query = db.selectFrom('records').where('at', '>=', since);
   if (filter.extensionPoint !== undefined) query = query.where('extension_point', '=', filter.extensionPoint);
   if (filter.plugin !== undefined) query = query.where('plugin_id', '=', filter.plugin);
   if (filter.partnerId !== undefined) query = query.where('partner_id', '=', filter.partnerId);
-  return query.orderBy('seq', 'desc').limit(limit).execute();
+  return query;
+}
+
+/** Runs since `since` (ms) counted by time bucket (`bucketMs` wide), outcome and code, in the store. */
+export function countRecordsByBucket(db: Db, filter: CostFilter, since: number, bucketMs: number) {
+  return costQuery(db, filter, since)
+    .select((eb) => [
+      sql<number>`(${eb.ref('at')} - ${since}) / ${bucketMs}`.as('bucket'),
+      'outcome',
+      'code',
+      eb.fn.countAll<number>().as('runs'),
+    ])
+    .groupBy([sql`(${sql.ref('at')} - ${since}) / ${bucketMs}`, 'outcome', 'code'])
+    .execute();
+}
+
+/** Runs since `since` (ms) by point, plug-in, outcome and code: counts and fuel sums and maxima, in the store. */
+export function sumRecordCosts(db: Db, filter: CostFilter, since: number) {
+  return costQuery(db, filter, since)
+    .select((eb) => [
+      'extension_point',
+      'plugin_id',
+      'outcome',
+      'code',
+      eb.fn.countAll<number>().as('runs'),
+      eb.fn.sum<number>('fuel').as('fuel'),
+      eb.fn.max<number>('fuel').as('fuel_max'),
+      eb.fn.sum<number>('budget').as('budget'),
+      sql<number>`max(cast(${eb.ref('fuel')} as double precision) / nullif(${eb.ref('budget')}, 0))`.as('share_max'),
+    ])
+    .groupBy(['extension_point', 'plugin_id', 'outcome', 'code'])
+    .execute();
+}
+
+/** Durations of the newest `limit` runs since `since` (ms), for percentiles. */
+export function recentDurations(db: Db, filter: CostFilter, since: number, limit: number) {
+  return costQuery(db, filter, since).select(['extension_point', 'plugin_id', 'duration_us']).orderBy('seq', 'desc').limit(limit).execute();
 }
