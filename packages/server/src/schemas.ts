@@ -9,7 +9,8 @@ const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const millis = { type: 'number', description: 'milliseconds since the epoch' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
 const anyJson = {} as const;
-const jsonSchema = { type: ['object', 'boolean'], description: 'a JSON Schema (draft-07 or 2019-09)' } as const;
+// additionalProperties: the serializer would otherwise drop every keyword of a schema it is given no properties for.
+const jsonSchema = { type: ['object', 'boolean'], additionalProperties: true, description: 'a JSON Schema (draft-07 or 2019-09)' } as const;
 const stringMap = { type: 'object', additionalProperties: { type: 'string', maxLength: 65_536 }, maxProperties: 256 } as const;
 const stringList = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 256 }, maxItems: 256 } as const;
 const outcome = { type: 'string', enum: ['ok', 'contained', 'rejected'] } as const;

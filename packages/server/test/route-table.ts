@@ -103,7 +103,7 @@ export function contentType(route: RouteCase): Record<string, string> {
 /** The SSE stream is tested over a real socket (events.test.ts): inject waits for a response's end. */
 export const STREAM_ROUTES = ['GET /v1/events/stream'];
 
-/** Sign-in, who and sign-out take a key or a cookie rather than a bearer key alone: session.test.ts covers them. */
+/** Sign-in, who and sign-out take a key or a cookie rather than a bearer key alone: dashboard-api.test.ts covers them. */
 export const SESSION_ROUTES = ['POST /v1/session', 'GET /v1/session', 'DELETE /v1/session'];
 
 const VOWELS_COPY = {

@@ -1,4 +1,4 @@
-// Browser sessions: sign in with a key into an HttpOnly, SameSite=Strict cookie the API accepts in
+// What the dashboard needs of the API. Browser sessions: sign in with a key into an HttpOnly, SameSite=Strict cookie the API accepts in
 // place of the bearer key, changes by cookie only from the server's own origin, and sign-out.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -185,6 +185,19 @@ describe('the dashboard', () => {
       assert.equal(refusal(response).code, 'NOT_FOUND');
     } finally {
       await bare.close();
+    }
+  });
+});
+
+describe('extension points as read', () => {
+  it('keep their input and output schemas whole (the dashboard shows them)', async () => {
+    const w = await world();
+    try {
+      const point = (await w.call({ method: 'GET', url: '/v1/extension-points/text.vowels' }, w.alice.key)).json();
+      assert.deepEqual(point.input, { type: 'string' });
+      assert.deepEqual(point.output, { type: 'object', properties: { count: { type: 'integer' } }, required: ['count'] });
+    } finally {
+      await w.close();
     }
   });
 });
