@@ -5,7 +5,7 @@
 // the records themselves.
 import { type Context, partnerScope } from './context.js';
 import { invalid } from './errors.js';
-import { countRecordsByBucket, recentDurations, sumRecordCosts } from './store/records.js';
+import { recentDurations, sumRecordCosts } from './store/records.js';
 import type { Actor } from './types.js';
 
 /** What the statistics cover. */
@@ -50,7 +50,7 @@ export interface RunStats extends RunCostStats {
 }
 
 /** Most runs whose durations one statistics call reads for its percentiles (the newest). */
-export const PERCENTILE_SAMPLE = 20_000;
+export const PERCENTILE_SAMPLE = 10_000;
 const MINUTE = 60_000;
 
 type Sums = Awaited<ReturnType<typeof sumRecordCosts>>[number];
@@ -68,13 +68,12 @@ export async function runStats(ctx: Context, actor: Actor, query: RunStatsQuery 
   const bucketMs = Math.ceil(windowMs / buckets);
   const from = to - bucketMs * buckets;
   const filter = { extensionPoint: query.extensionPoint, plugin: query.plugin, partnerId };
-  const [counted, sums, durations] = await Promise.all([
-    countRecordsByBucket(ctx.db, filter, from, bucketMs),
-    sumRecordCosts(ctx.db, filter, from),
+  const [sums, durations] = await Promise.all([
+    sumRecordCosts(ctx.db, filter, from, bucketMs),
     recentDurations(ctx.db, filter, from, PERCENTILE_SAMPLE),
   ]);
   const series = Array.from({ length: buckets }, (_, i) => ({ at: from + i * bucketMs, outcomes: {} as Record<string, number> }));
-  for (const row of counted) {
+  for (const row of sums) {
     const slot = series[Math.min(buckets - 1, Number(row.bucket))];
     if (slot !== undefined) add(slot.outcomes, outcomeKey(row), Number(row.runs));
   }

@@ -115,23 +115,15 @@ function costQuery(db: Db, filter: CostFilter, since: number) {
   return query;
 }
 
-/** Runs since `since` (ms) counted by time bucket (`bucketMs` wide), outcome and code, in the store. */
-export function countRecordsByBucket(db: Db, filter: CostFilter, since: number, bucketMs: number) {
+/**
+ * Runs since `since` (ms) grouped by time bucket (`bucketMs` wide), point, plug-in, outcome and code,
+ * with fuel sums and maxima: one scan in the store, a few rows back whatever the number of runs.
+ */
+export function sumRecordCosts(db: Db, filter: CostFilter, since: number, bucketMs: number) {
+  const bucket = sql<number>`(${sql.ref('at')} - ${since}) / ${bucketMs}`;
   return costQuery(db, filter, since)
     .select((eb) => [
-      sql<number>`(${eb.ref('at')} - ${since}) / ${bucketMs}`.as('bucket'),
-      'outcome',
-      'code',
-      eb.fn.countAll<number>().as('runs'),
-    ])
-    .groupBy([sql`(${sql.ref('at')} - ${since}) / ${bucketMs}`, 'outcome', 'code'])
-    .execute();
-}
-
-/** Runs since `since` (ms) by point, plug-in, outcome and code: counts and fuel sums and maxima, in the store. */
-export function sumRecordCosts(db: Db, filter: CostFilter, since: number) {
-  return costQuery(db, filter, since)
-    .select((eb) => [
+      bucket.as('bucket'),
       'extension_point',
       'plugin_id',
       'outcome',
@@ -142,7 +134,7 @@ export function sumRecordCosts(db: Db, filter: CostFilter, since: number) {
       eb.fn.sum<number>('budget').as('budget'),
       sql<number>`max(cast(${eb.ref('fuel')} as double precision) / nullif(${eb.ref('budget')}, 0))`.as('share_max'),
     ])
-    .groupBy(['extension_point', 'plugin_id', 'outcome', 'code'])
+    .groupBy([bucket, 'extension_point', 'plugin_id', 'outcome', 'code'])
     .execute();
 }
 
