@@ -1,5 +1,6 @@
 // The platform's surface, one group per domain. Every function takes the actor first and scopes by
 // it in the query: a partner only ever reads rows it owns, and another partner's thing is NOT_FOUND.
+import type { RunStats, RunStatsQuery } from './run-stats.js';
 import type {
   Actor,
   ExtensionPointCode,
@@ -75,6 +76,8 @@ export interface Installations {
 /** Recorded runs: the operator sees everything, a partner its own runs without tenants' data. */
 export interface Records {
   list(actor: Actor, query?: RecordQuery): Promise<Page<RunRecord | PartnerRunRecord>>;
+  /** Runs over time, durations and fuel against budget in a window (a partner: its own runs). */
+  stats(actor: Actor, query?: RunStatsQuery): Promise<RunStats>;
 }
 
 /** Per-partner quotas (set by the operator; a partner reads its own). */

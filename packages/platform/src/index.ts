@@ -38,6 +38,8 @@ export {
 } from './replay.js';
 /** Rollout: a candidate on an installation as a canary or in shadow, rolled back or promoted by itself or by hand. */
 export { type Lane, RolloutDomain, type RolloutStatus, type ShadowDifference, type VersionStats } from './rollout.js';
+/** Aggregates of recorded runs for dashboards. */
+export type { RunCostStats, RunStats, RunStatsQuery } from './run-stats.js';
 /** A run's imports (host function and HTTP answers) as records keep them. */
 export type { HostImport, HttpImport, Import } from './tape.js';
 /** The data the platform takes and returns. */

@@ -8,6 +8,7 @@ import type { Records } from './api.js';
 import { type Context, partnerScope } from './context.js';
 import { invalid, PlatformError } from './errors.js';
 import { pageLimit, parseCursor } from './events.js';
+import { type RunStats, type RunStatsQuery, runStats } from './run-stats.js';
 import { claimBatch, insertRecords, listRecords, type RecordRow, trimBatches, trimRecords } from './store/records.js';
 import type { Import } from './tape.js';
 import type { Actor, Outcome, Page, PartnerRunRecord, RecordQuery, RunRecord } from './types.js';
@@ -120,6 +121,11 @@ export class Recorder implements Records {
   }
 
   #closed = false;
+
+  /** Runs over time, durations and fuel against budget in a window (a partner: its own runs). */
+  stats(actor: Actor, query: RunStatsQuery = {}): Promise<RunStats> {
+    return runStats(this.#ctx, actor, query);
+  }
 
   close(): void {
     this.#closed = true;

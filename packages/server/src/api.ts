@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { Platform } from '@tenon/platform';
@@ -14,7 +15,10 @@ import { partnerRoutes } from './routes/partners.js';
 import { pluginRoutes } from './routes/plugins.js';
 import { replayRoutes } from './routes/replays.js';
 import { runRoutes } from './routes/runs.js';
+import { sessionRoutes } from './routes/session.js';
+import { statsRoutes } from './routes/stats.js';
 import { versionRoutes } from './routes/versions.js';
+import { type SessionOptions, Sessions } from './session.js';
 import { useStrictValidation } from './validation.js';
 
 /** Options of the API plug-in. */
@@ -27,6 +31,8 @@ export interface TenonApiOptions {
   bodyLimit?: number;
   /** Where the metrics go. Default: a registry of this API's own, served at /metrics. */
   metrics?: ApiMetrics;
+  /** Browser sessions (sign-in with a key, then an HttpOnly cookie): their lifetime and how many are held. */
+  sessions?: SessionOptions;
 }
 
 /** What every route file receives. */
@@ -50,7 +56,9 @@ export const tenonApi: FastifyPluginAsync<TenonApiOptions> = async (app: Fastify
 
   useStrictValidation(app);
   app.setErrorHandler(errorHandler((code) => metrics.rejection(code)));
-  useAuthentication(app, (key) => platform.authenticate(key));
+  const sessions = new Sessions(options.sessions);
+  await app.register(cookie);
+  useAuthentication(app, (key) => platform.authenticate(key), sessions);
   // Runs made in-process by the host count too, not only those made over HTTP.
   const stopObserving = platform.onRun((run) => metrics.run(run));
   app.addHook('onClose', async () => stopObserving());
@@ -90,6 +98,8 @@ export const tenonApi: FastifyPluginAsync<TenonApiOptions> = async (app: Fastify
   await app.register(installationRoutes, routes);
   await app.register(runRoutes, routes);
   await app.register(replayRoutes, routes);
+  await app.register(statsRoutes, routes);
+  await app.register(sessionRoutes, { ...routes, sessions });
   await app.register(eventRoutes, routes);
   await app.register(metricsRoutes, routes);
 

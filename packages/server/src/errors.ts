@@ -6,6 +6,7 @@
 /** Codes the server itself refuses with (the platform's own codes pass through unchanged). */
 export type ServerErrorCode =
   | 'UNAUTHORIZED'
+  | 'ORIGIN_REFUSED'
   | 'NOT_FOUND'
   | 'BODY_INVALID'
   | 'BODY_TOO_LARGE'
@@ -32,6 +33,7 @@ export class ServerError extends Error {
 /** Status of each code, one table: the server's codes, then @tenon/platform's. */
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UNAUTHORIZED: 401,
+  ORIGIN_REFUSED: 403,
   NOT_FOUND: 404,
   BODY_INVALID: 400,
   BODY_TOO_LARGE: 413,

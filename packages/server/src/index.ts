@@ -10,6 +10,8 @@
 export { type TenonApiOptions, tenonApi } from './api.js';
 /** Who may call a route. */
 export type { Access } from './auth.js';
+/** The web dashboard's static files, to register in the host's own server. */
+export { tenonDashboard } from './dashboard.js';
 /** The HTTP layer's own coded errors and the status of every code. */
 export { ServerError, type ServerErrorCode, statusForCode } from './errors.js';
 /** The API's Prometheus metrics. */

@@ -9,7 +9,8 @@ const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const millis = { type: 'number', description: 'milliseconds since the epoch' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
 const anyJson = {} as const;
-const jsonSchema = { type: ['object', 'boolean'], description: 'a JSON Schema (draft-07 or 2019-09)' } as const;
+// additionalProperties: the serializer would otherwise drop every keyword of a schema it is given no properties for.
+const jsonSchema = { type: ['object', 'boolean'], additionalProperties: true, description: 'a JSON Schema (draft-07 or 2019-09)' } as const;
 const stringMap = { type: 'object', additionalProperties: { type: 'string', maxLength: 65_536 }, maxProperties: 256 } as const;
 const stringList = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 256 }, maxItems: 256 } as const;
 const outcome = { type: 'string', enum: ['ok', 'contained', 'rejected'] } as const;
@@ -457,5 +458,55 @@ export const replayOut = {
       },
     },
     next: count,
+  },
+} as const;
+export const sessionIn = {
+  type: 'object',
+  properties: { key: { type: 'string', minLength: 1, maxLength: 512 } },
+  required: ['key'],
+  additionalProperties: false,
+} as const;
+/** Who is signed in: the operator, or a partner with its id and name. */
+export const sessionOut = {
+  type: 'object',
+  properties: { kind: { type: 'string', enum: ['operator', 'partner'] }, partnerId: { type: 'string' }, name: { type: 'string' } },
+} as const;
+
+export const statsQuery = {
+  type: 'object',
+  properties: {
+    extensionPoint: name,
+    plugin: id,
+    windowMs: { type: 'integer', minimum: 60_000, maximum: 604_800_000 },
+    buckets: { type: 'integer', minimum: 1, maximum: 240 },
+  },
+  additionalProperties: false,
+} as const;
+const counts = { type: 'object', additionalProperties: count } as const;
+const costFields = {
+  runs: count,
+  outcomes: counts,
+  p50Us: { type: 'number' },
+  p99Us: { type: 'number' },
+  fuelMean: { type: 'number' },
+  fuelMax: { type: 'number' },
+  budgetMean: { type: 'number' },
+  budgetShareMax: { type: 'number' },
+} as const;
+export const statsOut = {
+  type: 'object',
+  properties: {
+    ...costFields,
+    from: millis,
+    to: millis,
+    bucketMs: count,
+    runsPerSecond: { type: 'number' },
+    truncated: { type: 'boolean' },
+    series: { type: 'array', items: { type: 'object', properties: { at: millis, outcomes: counts } } },
+    byExtensionPoint: { type: 'array', items: { type: 'object', properties: { extensionPoint: { type: 'string' }, ...costFields } } },
+    byPlugin: {
+      type: 'array',
+      items: { type: 'object', properties: { plugin: { type: 'string' }, extensionPoint: { type: 'string' }, ...costFields } },
+    },
   },
 } as const;

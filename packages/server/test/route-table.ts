@@ -101,6 +101,7 @@ export function routeTable(w: World): RouteCase[] {
     { method: 'GET', route: '/v1/runs', access: 'partner', url: '/v1/runs' },
     { method: 'POST', route: '/v1/replays', access: 'partner', url: '/v1/replays', payload: { version: w.candidate }, owned: true },
     { method: 'GET', route: '/v1/replays/{id}', access: 'partner', url: `/v1/replays/${w.replay}`, owned: true },
+    { method: 'GET', route: '/v1/runs/stats', access: 'partner', url: '/v1/runs/stats?windowMs=600000&buckets=10' },
     { method: 'GET', route: '/v1/events', access: 'partner', url: '/v1/events' },
     { method: 'GET', route: '/metrics', access: 'operator', url: '/metrics' },
     // Last: it replaces Alice's key.
@@ -115,6 +116,9 @@ export function contentType(route: RouteCase): Record<string, string> {
 
 /** The SSE stream is tested over a real socket (events.test.ts): inject waits for a response's end. */
 export const STREAM_ROUTES = ['GET /v1/events/stream'];
+
+/** Sign-in, who and sign-out take a key or a cookie rather than a bearer key alone: dashboard-api.test.ts covers them. */
+export const SESSION_ROUTES = ['POST /v1/session', 'GET /v1/session', 'DELETE /v1/session'];
 
 const VOWELS_COPY = {
   name: 'text.copy',

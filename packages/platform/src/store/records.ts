@@ -1,5 +1,5 @@
 // Recorded runs: written in batches, read by sequence with filters, trimmed to each point's cap.
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Db, Row } from './schema.js';
 
 export type RecordRow = Row<'records'>;
@@ -120,4 +120,42 @@ export async function claimBatch(db: Db, id: string, rows: number, at: number): 
 /** Forgets batch ids older than `before` (ms): a retry never comes that late. */
 export async function trimBatches(db: Db, before: number): Promise<void> {
   await db.deleteFrom('record_batches').where('at', '<', before).execute();
+}
+
+type CostFilter = Pick<RecordFilter, 'extensionPoint' | 'plugin' | 'partnerId'>;
+
+function costQuery(db: Db, filter: CostFilter, since: number) {
+  let query = db.selectFrom('records').where('at', '>=', since);
+  if (filter.extensionPoint !== undefined) query = query.where('extension_point', '=', filter.extensionPoint);
+  if (filter.plugin !== undefined) query = query.where('plugin_id', '=', filter.plugin);
+  if (filter.partnerId !== undefined) query = query.where('partner_id', '=', filter.partnerId);
+  return query;
+}
+
+/**
+ * Runs since `since` (ms) grouped by time bucket (`bucketMs` wide), point, plug-in, outcome and code,
+ * with fuel sums and maxima: one scan in the store, a few rows back whatever the number of runs.
+ */
+export function sumRecordCosts(db: Db, filter: CostFilter, since: number, bucketMs: number) {
+  const bucket = sql<number>`(${sql.ref('at')} - ${since}) / ${bucketMs}`;
+  return costQuery(db, filter, since)
+    .select((eb) => [
+      bucket.as('bucket'),
+      'extension_point',
+      'plugin_id',
+      'outcome',
+      'code',
+      eb.fn.countAll<number>().as('runs'),
+      eb.fn.sum<number>('fuel').as('fuel'),
+      eb.fn.max<number>('fuel').as('fuel_max'),
+      eb.fn.sum<number>('budget').as('budget'),
+      sql<number>`max(cast(${eb.ref('fuel')} as double precision) / nullif(${eb.ref('budget')}, 0))`.as('share_max'),
+    ])
+    .groupBy([bucket, 'extension_point', 'plugin_id', 'outcome', 'code'])
+    .execute();
+}
+
+/** Durations of the newest `limit` runs since `since` (ms), for percentiles. */
+export function recentDurations(db: Db, filter: CostFilter, since: number, limit: number) {
+  return costQuery(db, filter, since).select(['extension_point', 'plugin_id', 'duration_us']).orderBy('seq', 'desc').limit(limit).execute();
 }

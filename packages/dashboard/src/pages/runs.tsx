@@ -1,0 +1,143 @@
+import { useState } from 'preact/hooks';
+import { api, type Page, query, type RunRecord, type Who } from '../api.js';
+import { Json, Loading, micros, number, Problem, time, useApi } from '../ui.js';
+
+const FIELDS = ['extensionPoint', 'tenant', 'plugin', 'version'] as const;
+
+export function Runs({ who }: { who: Who }) {
+  const [filter, setFilter] = useState<Record<string, string>>({});
+  const [draft, setDraft] = useState<Record<string, string>>({});
+  // Cursors of the pages before this one, so Previous walks back the way Next came.
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const after = cursors.at(-1);
+  const runs = useApi(() => api<Page<RunRecord>>('GET', `v1/runs${query({ ...filter, after, limit: 50 })}`), [filter, after]);
+  const [open, setOpen] = useState<RunRecord>();
+  const fields = who.kind === 'operator' ? FIELDS : FIELDS.filter((f) => f !== 'tenant');
+  return (
+    <section aria-labelledby="runs-title">
+      <h1 id="runs-title">Runs</h1>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilter(draft);
+          setCursors([undefined]);
+        }}
+      >
+        {fields.map((f) => (
+          <label key={f}>
+            {f} <input value={draft[f] ?? ''} onInput={(e) => setDraft({ ...draft, [f]: (e.target as HTMLInputElement).value })} />
+          </label>
+        ))}
+        <label>
+          outcome{' '}
+          <select value={draft.outcome ?? ''} onChange={(e) => setDraft({ ...draft, outcome: (e.target as HTMLSelectElement).value })}>
+            <option value="">any</option>
+            <option value="ok">ok</option>
+            <option value="contained">contained</option>
+            <option value="rejected">rejected</option>
+          </select>
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      {open && <RunDetail run={open} onClose={() => setOpen(undefined)} />}
+      {runs.error && <Problem error={runs.error} />}
+      {!runs.data && !runs.error && <Loading />}
+      {runs.data && (
+        <>
+          <table data-testid="runs">
+            <thead>
+              <tr>
+                <th scope="col">at</th>
+                <th scope="col">extension point</th>
+                {who.kind === 'operator' && <th scope="col">tenant</th>}
+                <th scope="col">plug-in</th>
+                <th scope="col">version</th>
+                <th scope="col">outcome</th>
+                <th scope="col">fuel / budget</th>
+                <th scope="col">duration</th>
+              </tr>
+            </thead>
+            <tbody>
+              {runs.data.items.map((r) => (
+                <tr key={r.id}>
+                  <td>
+                    <button type="button" class="link" onClick={() => setOpen(r)}>
+                      {time(r.at)}
+                    </button>
+                  </td>
+                  <td>{r.extensionPoint}</td>
+                  {who.kind === 'operator' && <td>{r.tenant}</td>}
+                  <td>
+                    <a href={`#/plugins/${r.plugin}`}>{r.plugin}</a>
+                  </td>
+                  <td>
+                    <code>{r.version}</code>
+                  </td>
+                  <td class={r.outcome === 'ok' ? 'ok' : 'fail'}>{r.code ? `${r.outcome} ${r.code}` : r.outcome}</td>
+                  <td>
+                    {number.format(r.fuel)} / {number.format(r.budget)}
+                  </td>
+                  <td>{micros(r.durationUs)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <nav class="pager" aria-label="run pages">
+            <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+              Previous
+            </button>
+            <span>page {cursors.length}</span>
+            <button type="button" disabled={runs.data.next === undefined} onClick={() => setCursors([...cursors, runs.data?.next])}>
+              Next
+            </button>
+          </nav>
+        </>
+      )}
+    </section>
+  );
+}
+
+function RunDetail({ run, onClose }: { run: RunRecord; onClose: () => void }) {
+  return (
+    <aside class="card detail" aria-label="run detail" data-testid="run-detail">
+      <h2>
+        Run <code>{run.id}</code>
+      </h2>
+      <button type="button" onClick={onClose}>
+        Close
+      </button>
+      <ul>
+        <li>installation {run.installation}</li>
+        <li>
+          outcome {run.outcome}
+          {run.code ? ` ${run.code}` : ''}
+          {run.message ? `: ${run.message}` : ''}
+        </li>
+        <li>
+          fuel {number.format(run.fuel)} of {number.format(run.budget)}, {micros(run.durationUs)}
+        </li>
+        {run.tenant !== undefined && <li>tenant {run.tenant}</li>}
+        {run.key !== undefined && run.key !== null && <li>key {run.key}</li>}
+      </ul>
+      {'input' in run ? (
+        <div class="grid">
+          <div>
+            <h3>Input</h3>
+            <Json value={run.input} label="run input" />
+          </div>
+          <div>
+            <h3>Output</h3>
+            <Json value={run.output} label="run output" />
+          </div>
+          <div>
+            <h3>Config</h3>
+            <Json value={run.config} label="run config" />
+          </div>
+        </div>
+      ) : (
+        <p>Tenants' data (input, output, config) is the host's: partners see outcomes and costs only.</p>
+      )}
+    </aside>
+  );
+}
