@@ -139,7 +139,8 @@ describe('the dashboard in Chromium', { skip: present ? false : `${CHROMIUM} is 
       await page.getByRole('button', { name: 'Disable' }).first().click();
       await page.getByRole('button', { name: 'Enable' }).first().waitFor();
       const installed = (await w.call({ method: 'GET', url: '/v1/installations' })).json() as { enabled: boolean }[];
-      assert.deepEqual(installed.map((i) => i.enabled).sort(), [false, true]);
+      assert.equal(installed.filter((i) => !i.enabled).length, 1, 'exactly the one installation disabled');
+      assert.ok(installed.length > 1);
       await page.getByRole('button', { name: 'Enable' }).first().click();
       await page.getByRole('button', { name: 'Enable' }).waitFor({ state: 'detached' });
       await check(page, 'installations');
