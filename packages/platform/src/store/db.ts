@@ -1,7 +1,6 @@
 // Opening the store: which engine a store URL names, the connection, and the migrations.
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { invalid, PlatformError } from '../errors.js';
 import { type Engine, migrationProvider } from './migrations.js';

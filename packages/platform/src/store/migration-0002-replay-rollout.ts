@@ -1,8 +1,7 @@
 // Migration 0002: what replay and rollout need. Records keep their imports (host function and HTTP
 // answers); replays keep their reports; installations may carry a candidate version with a share
 // (canary) or a sample (shadow), and the rollout's thresholds. Plain ALTER/CREATE, the same on both engines.
-import type { Kysely } from 'kysely';
-import type { Migration } from 'kysely/migration';
+import type { Kysely, Migration } from 'kysely';
 
 export const migration0002: Migration = {
   async up(db: Kysely<unknown>) {

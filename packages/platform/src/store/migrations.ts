@@ -1,7 +1,8 @@
 // Numbered, forward-only migrations. A released migration is never edited: a change is a new one.
 // Only the sequence column differs between engines (SQLite's autoincrement, PostgreSQL's identity).
+
+import type { Migration, MigrationProvider } from 'kysely';
 import { type Kysely, sql } from 'kysely';
-import type { Migration, MigrationProvider } from 'kysely/migration';
 import { migration0002 } from './migration-0002-replay-rollout.js';
 
 export type Engine = 'sqlite' | 'postgres';
