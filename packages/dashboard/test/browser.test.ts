@@ -142,13 +142,13 @@ describe('the dashboard in Chromium', { skip: present ? false : `${CHROMIUM} is 
       assert.equal(installed.filter((i) => !i.enabled).length, 1, 'exactly the one installation disabled');
       assert.ok(installed.length > 1);
       await page.getByRole('button', { name: 'Enable' }).first().click();
-      await page.getByRole('button', { name: 'Enable' }).waitFor({ state: 'detached' });
+      await page.getByRole('button', { name: 'Enable' }).first().waitFor({ state: 'detached' });
       await check(page, 'installations');
 
       await page.getByRole('link', { name: 'Runs' }).click();
       await page.getByLabel('tenant').fill('merchant-secret');
       await page.getByRole('button', { name: 'Filter' }).click();
-      await page.getByTestId('runs').getByRole('cell', { name: 'merchant-b' }).waitFor({ state: 'detached' });
+      await page.getByTestId('runs').getByRole('cell', { name: 'merchant-b' }).first().waitFor({ state: 'detached' });
       await page.getByRole('button', { name: 'Next' }).click();
       await page.getByText('page 2').waitFor();
       await page.getByTestId('runs').getByRole('button').first().click();
