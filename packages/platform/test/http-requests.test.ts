@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { Worker } from 'node:worker_threads';
 import type { HttpRequestRecord } from '@tenon/runtime';
+import { startTestServer, type TestServer } from '../../runtime/test/http-server.js';
 import { type ExtensionPoint, OPERATOR, type Platform } from '../src/index.js';
 import { behaviourPoint, fixture, partnerWithPlugin, testPlatform } from './helpers.js';
 
@@ -10,20 +9,16 @@ import { behaviourPoint, fixture, partnerWithPlugin, testPlatform } from './help
 // so the host can keep, with its data, what could have left with it.
 
 /** The runtime's HTTP test server, in a worker thread (a plug-in's request blocks this one): /echo answers "<method> - <body>". */
-let server: Worker;
+let server: TestServer;
 let base: string;
 before(async () => {
-  server = new Worker(new URL('../../runtime/test/http-test-server.mjs', import.meta.url));
-  const [port] = await once(server, 'message');
-  base = `http://127.0.0.1:${port}`;
+  server = await startTestServer();
+  base = server.base;
 });
-after(async () => {
-  server.postMessage('stop');
-  await once(server, 'exit');
-});
+after(() => server.stop());
 
 /** Requests the server had received before this question (it counts the questions too). */
-const served = async () => Number(await (await fetch(`${base}/served`)).text());
+const served = () => server.served();
 const withoutTime = (records: readonly HttpRequestRecord[] | undefined) => records?.map(({ durationMs, ...r }) => r);
 
 /**

@@ -1,25 +1,20 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { Worker } from 'node:worker_threads';
 import type { HttpExchange, HttpExchangeResult } from '../src/index.js';
 import { load } from './fixtures.js';
+import { startTestServer, type TestServer } from './http-server.js';
 
 const request = (url: string, extra: Record<string, unknown> = {}) => JSON.stringify({ method: 'GET', url, headers: {}, ...extra });
 
 describe('a call answering its HTTP requests itself (httpExchange: record and replay)', () => {
-  let server: Worker;
+  let server: TestServer;
   let base: string;
   before(async () => {
-    server = new Worker(new URL('./http-test-server.mjs', import.meta.url));
-    const [port] = await once(server, 'message');
-    base = `http://127.0.0.1:${port}`;
+    server = await startTestServer();
+    base = server.base;
   });
-  after(async () => {
-    server.postMessage('stop');
-    await once(server, 'exit');
-  });
-  const served = async () => Number(await (await fetch(`${base}/served`)).text());
+  after(() => server.stop());
+  const served = () => server.served();
 
   it('sees the real exchange when it calls perform(), so the result can be recorded', async () => {
     const p = await load('http_request', { allowedHosts: ['127.0.0.1'] });

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Worker } from 'node:worker_threads';
 import { hostMatcher } from '../src/http/allowed-hosts.js';
 import type { HttpRequestRecord } from '../src/index.js';
 import { load } from './fixtures.js';
+import { startTestServer, type TestServer } from './http-server.js';
 
 const request = (url: string, extra: Record<string, unknown> = {}) => JSON.stringify({ method: 'GET', url, headers: {}, ...extra });
 
@@ -49,20 +49,15 @@ describe('allowed_hosts globs', () => {
 });
 
 describe('plug-in HTTP requests, against a real server on 127.0.0.1', () => {
-  let server: Worker;
+  let server: TestServer;
   let base: string;
   before(async () => {
-    server = new Worker(new URL('./http-test-server.mjs', import.meta.url));
-    const [port] = await once(server, 'message');
-    base = `http://127.0.0.1:${port}`;
+    server = await startTestServer();
+    base = server.base;
   });
-  after(async () => {
-    server.postMessage('stop');
-    await once(server, 'exit');
-  });
+  after(() => server.stop());
 
-  /** How many requests the server has received: proof of what did, and did not, leave. */
-  const served = async () => Number(await (await fetch(`${base}/served`)).text());
+  const served = () => server.served();
   const plugin = (options: Parameters<typeof load>[1] = {}) => load('http_request', { allowedHosts: ['127.0.0.1'], ...options });
 
   it('an allowed request gets the body, the status and the headers, and is recorded for the audit trail', async () => {
