@@ -91,14 +91,36 @@ export function isTenonError(value: unknown): value is AnyTenonError {
   return typeof value === 'object' && value !== null && (value as { isTenonError?: unknown }).isTenonError === true;
 }
 
-/** The manifest or options are invalid; `field` names the offending field (`wasm[0].hash`). */
+/** One invalid field of a manifest, in the spelling the input used (`wasm[0].hash`, `memory.max_pages`). */
+export interface ManifestProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * The manifest or options are invalid (or a module's hash does not match). `problems` lists every invalid field
+ * found, `field` is the first of them; the message names them all.
+ */
 export class ManifestError extends TenonError {
   declare readonly code: 'MANIFEST_INVALID' | 'HASH_MISMATCH';
   readonly field: string;
+  readonly problems: readonly ManifestProblem[];
 
-  constructor(field: string, message: string, options?: TenonErrorOptions & { code?: 'MANIFEST_INVALID' | 'HASH_MISMATCH' }) {
-    super(options?.code ?? 'MANIFEST_INVALID', `${field}: ${message}`, options);
+  constructor(
+    field: string,
+    message: string,
+    options?: TenonErrorOptions & { code?: 'MANIFEST_INVALID' | 'HASH_MISMATCH'; problems?: readonly ManifestProblem[] },
+  ) {
+    const problems = options?.problems && options.problems.length > 0 ? options.problems : [{ field, message }];
+    super(
+      options?.code ?? 'MANIFEST_INVALID',
+      problems.length === 1
+        ? `${field}: ${message}`
+        : `${problems.length} problems in the manifest: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+      options,
+    );
     this.field = field;
+    this.problems = problems;
   }
 }
 

@@ -23,6 +23,7 @@ export {
   LinkError,
   LoadError,
   ManifestError,
+  type ManifestProblem,
   PluginError,
   PoolError,
   StateError,

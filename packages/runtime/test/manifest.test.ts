@@ -98,6 +98,58 @@ describe('manifest', () => {
     });
   }
 
+  test('every problem of a manifest is listed in one MANIFEST_INVALID error, the first as its field', () => {
+    const input = {
+      wasm: [{ path: '', hash: 'abc' }, { url: 'ftp://x/y.wasm' }],
+      memory: { max_pages: -1, max_var_byte: 2 },
+      config: { a: 1, b: 'ok' },
+      allowed_hosts: ['a', 2],
+      timeout_ms: 'soon',
+      allowedhosts: [],
+    };
+    assert.throws(
+      () => parseManifest(input),
+      (error) => {
+        assert.ok(error instanceof ManifestError);
+        assert.equal(error.code, 'MANIFEST_INVALID');
+        assert.deepEqual(
+          error.problems.map((p) => p.field),
+          [
+            'allowedhosts',
+            'wasm[0].path',
+            'wasm[0].hash',
+            'wasm[1].url',
+            'memory.max_var_byte',
+            'memory.max_pages',
+            'config.a',
+            'allowed_hosts[1]',
+            'timeout_ms',
+          ],
+        );
+        assert.equal(error.field, 'allowedhosts');
+        assert.match(error.message, /^9 problems in the manifest: allowedhosts: is not a known field/);
+        assert.match(error.message, /memory\.max_var_byte: is not a known field \(did you mean "max_var_bytes"\?\)/);
+        assert.match(error.message, /; timeout_ms: must be a non-negative number/);
+        assert.deepEqual(error.toJSON().problems, error.problems);
+        return true;
+      },
+    );
+  });
+
+  test('a manifest with one problem keeps the one-field message', () => {
+    assert.throws(
+      () => parseManifest({ wasm: [{ path: 'a' }], timeout_ms: -1 }),
+      (error) => {
+        assert.ok(error instanceof ManifestError);
+        assert.deepEqual(error.problems, [
+          { field: 'timeout_ms', message: 'must be a non-negative number of milliseconds or null, got number -1' },
+        ]);
+        assert.equal(error.message, 'timeout_ms: must be a non-negative number of milliseconds or null, got number -1');
+        return true;
+      },
+    );
+  });
+
   test('the main module is the only one, else the one named main, else the last', () => {
     assert.equal(mainModuleIndex(parseManifest({ wasm: [{ path: 'a', name: 'lib' }] })), 0);
     assert.equal(
