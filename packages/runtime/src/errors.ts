@@ -170,11 +170,20 @@ export class PluginError extends TenonError {
   readonly returnCode: number;
   /** The plug-in's own message (from `error_set`), if it gave one. */
   readonly pluginMessage: string | undefined;
+  /** The output the plug-in set before it failed (its diagnostics, often), if any. */
+  readonly output: Uint8Array | undefined;
 
-  constructor(message: string, returnCode: number, pluginMessage?: string, code: 'PLUGIN_FAILED' | 'PLUGIN_EXIT' = 'PLUGIN_FAILED') {
+  constructor(
+    message: string,
+    returnCode: number,
+    pluginMessage?: string,
+    code: 'PLUGIN_FAILED' | 'PLUGIN_EXIT' = 'PLUGIN_FAILED',
+    output?: Uint8Array,
+  ) {
     super(code, message);
     this.returnCode = returnCode;
     this.pluginMessage = pluginMessage;
+    this.output = output;
   }
 }
 

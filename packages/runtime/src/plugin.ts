@@ -515,9 +515,17 @@ export class Plugin implements CallContextOwner {
     const errorOffset = kernel.exports.host_error();
     if (errorOffset !== 0) {
       const message = kernel.readText(errorOffset) ?? '';
-      throw new PluginError(`Plug-in function "${name}" failed: ${message}`, rc, message);
+      throw new PluginError(`Plug-in function "${name}" failed: ${message}`, rc, message, 'PLUGIN_FAILED', this.#failedOutput(kernel));
     }
-    if (rc !== 0) throw new PluginError(`Plug-in function "${name}" returned non-zero code ${rc}`, rc);
+    if (rc !== 0) {
+      throw new PluginError(
+        `Plug-in function "${name}" returned non-zero code ${rc}`,
+        rc,
+        undefined,
+        'PLUGIN_FAILED',
+        this.#failedOutput(kernel),
+      );
+    }
     const offset = kernel.exports.host_output();
     if (offset < 0) {
       throw new PluginError(`Plug-in function "${name}" set an output range outside its memory`, rc);
@@ -532,6 +540,15 @@ export class Plugin implements CallContextOwner {
     const output = new PluginOutput(kernel, offset, length);
     this.#lastOutput = output;
     return output;
+  }
+
+  /** What a failing call set as output: often its diagnostics, which the caller would lose with the call. */
+  #failedOutput(kernel: Kernel): Uint8Array | undefined {
+    const offset = kernel.exports.host_output();
+    if (offset <= 0) return undefined;
+    const length = kernel.exports.host_output_length() >>> 0;
+    if (length === 0 || length > this.#settings.limits.maxOutputBytes) return undefined;
+    return new PluginOutput(kernel, offset, length).bytes();
   }
 
   #failure(error: unknown, name: string): unknown {
