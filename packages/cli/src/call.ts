@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
+  type AnyTenonError,
   createPlugin,
   type HostFunction,
   isTenonError,
@@ -179,12 +180,32 @@ async function runCall(source: string, name: string, flags: CallFlags, io: Io): 
     return EXIT.ok;
   } catch (error) {
     if (!isTenonError(error)) throw error;
-    io.stderr.write(
-      flags.errorFormat === 'json' ? `${JSON.stringify({ error: error.toJSON() })}\n` : `tenon: ${error.code}: ${error.message}\n`,
-    );
+    // a failing plug-in's output goes where a successful one's does: it is often the diagnostics
+    const output = error.code === 'PLUGIN_FAILED' || error.code === 'PLUGIN_EXIT' ? error.output : undefined;
+    if (output) io.stdout.write(output);
+    io.stderr.write(flags.errorFormat === 'json' ? `${JSON.stringify({ error: errorJson(error, output) })}\n` : errorText(error));
     return exitCodeFor(error.code);
   } finally {
     plugin?.close();
+  }
+}
+
+/** One line, or one line per problem of a manifest, so that none is lost at the end of a long line. */
+function errorText(error: AnyTenonError): string {
+  if (error.code === 'MANIFEST_INVALID' && error.problems.length > 1) {
+    return `tenon: ${error.code}: ${error.problems.length} problems in the manifest:\n${error.problems.map((p) => `  ${p.field}: ${p.message}\n`).join('')}`;
+  }
+  return `tenon: ${error.code}: ${error.message}\n`;
+}
+
+/** The error's fields, with a plug-in's output as text when it is UTF-8 and as base64 otherwise. */
+function errorJson(error: AnyTenonError, output: Uint8Array | undefined): Record<string, unknown> {
+  const { output: _bytes, ...json } = error.toJSON();
+  if (!output) return json;
+  try {
+    return { ...json, output: new TextDecoder('utf-8', { fatal: true }).decode(output) };
+  } catch {
+    return { ...json, outputBase64: Buffer.from(output).toString('base64') };
   }
 }
 

@@ -46,7 +46,7 @@ export function exitCodeFor(code: TenonErrorCode): number {
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
-  1  the plug-in reported an error (error_set, non-zero return, WASI exit)
+  1  the plug-in reported an error (error_set, non-zero return, WASI exit); output it set still goes to stdout
   2  usage, manifest or load error (bad flag, missing file, invalid manifest, unresolved import, unknown function)
   3  the plug-in trapped (unreachable, out-of-bounds access, stack overflow, a host function or an HTTP request failed)
   4  a resource limit was hit (memory, vars, input, output, log or HTTP response size, time, fuel)
