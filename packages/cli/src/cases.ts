@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isDeepStrictEqual } from 'node:util';
-import { compilePlugin, type HostFunction, isTenonError, type PluginOptions } from '@tenon/runtime';
+import type { HostFunction } from '@tenon/runtime';
 import ajv, { type ValidateFunction } from 'ajv';
+import { caseProblems } from './case-problems.js';
 
 /** What a case expects: exactly one of these. */
 export type Expectation =
@@ -13,19 +13,44 @@ export type Expectation =
   | { outputBase64: string }
   | { error: true | string | { code?: string; message?: string } };
 
-/** One declared call of a plug-in and what it should give. */
-export interface TestCase {
-  name?: string;
-  function: string;
+/** The input of a call: at most one of these (none is an empty input). */
+export interface CallInput {
   input?: string;
   inputJson?: unknown;
   inputBase64?: string;
+}
+
+/** One call of a case that makes several, on one instance. */
+export interface CaseCall extends CallInput {
+  name?: string;
+  function: string;
+  maxFuel?: number;
+  expect: Expectation;
+}
+
+/** An answer a case gives to one of the plug-in's HTTP requests. */
+export interface HttpAnswer {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  bodyJson?: unknown;
+}
+
+/** One declared call of a plug-in (or several, with `calls`) and what it should give. */
+export interface TestCase extends CallInput {
+  name?: string;
+  function?: string;
   config?: Record<string, string>;
   wasi?: boolean;
   fuel?: number;
   timeoutMs?: number;
   maxPages?: number;
-  expect: Expectation;
+  maxFuel?: number;
+  allowedHosts?: string[];
+  /** Answers by "METHOD URL". */
+  http?: Record<string, HttpAnswer>;
+  expect?: Expectation;
+  calls?: CaseCall[];
 }
 
 export interface CasesFile {
@@ -49,22 +74,19 @@ export async function loadCases(path: string): Promise<{ cases: TestCase[]; func
   } catch (error) {
     throw new CasesError(`Cannot read cases from "${path}": ${(error as Error).message}`);
   }
-  validate ??= new ajv.default({ allErrors: true }).compile<CasesFile>(CASES_SCHEMA);
-  if (!validate(parsed)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(top level)'} ${e.message ?? 'is invalid'}`);
-    throw invalidCases(path, problems);
-  }
-  const doubled = parsed.cases.flatMap((c, i) => {
-    const inputs = (['input', 'inputJson', 'inputBase64'] as const).filter((key) => c[key] !== undefined);
-    return inputs.length > 1 ? [`/cases/${i} gives its input twice (${inputs.join(', ')}); keep one`] : [];
-  });
-  if (doubled.length > 0) throw invalidCases(path, doubled);
-  const functions = parsed.hostFunctions === undefined ? [] : await importHostFunctions(resolve(dirname(path), parsed.hostFunctions));
-  return { cases: parsed.cases, functions };
+  validate ??= new ajv.default({ allErrors: true, verbose: true }).compile<CasesFile>(CASES_SCHEMA);
+  const valid = validate(parsed);
+  const problems = caseProblems(validate.errors ?? [], parsed);
+  if (!valid && problems.length === 0)
+    problems.push(...(validate.errors ?? []).map((e) => `${e.instancePath || '(top level)'} ${e.message}`));
+  if (!valid || problems.length > 0) throw invalidCases(path, problems);
+  const file = parsed as CasesFile;
+  const functions = file.hostFunctions === undefined ? [] : await importHostFunctions(resolve(dirname(path), file.hostFunctions));
+  return { cases: file.cases, functions };
 }
 
 function invalidCases(path: string, problems: string[]): CasesError {
-  return new CasesError(`"${path}" is not a valid cases file:\n${[...new Set(problems)].map((p) => `  ${p}`).join('\n')}`);
+  return new CasesError(`"${path}" is not a valid cases file:\n${problems.map((p) => `  ${p}`).join('\n')}`);
 }
 
 /** The host functions a module exports as `functions` (or by default), as `cases.json`'s `hostFunctions` and `tenon call --host-functions` name them. */
@@ -80,124 +102,4 @@ export async function importHostFunctions(path: string): Promise<HostFunction[]>
     throw new CasesError(`"${path}" must export its host functions as an array named \`functions\` (or as the default export)`);
   }
   return functions as HostFunction[];
-}
-
-/** How one case went: `problem` explains a failure, with the expected and actual values when both exist. */
-export interface CaseResult {
-  name: string;
-  passed: boolean;
-  problem?: string;
-  expected?: string;
-  actual?: string;
-  fuel?: number;
-}
-
-/** Run every case against the plug-in, each on a fresh instance with its own options. */
-export async function runCases(
-  wasm: Uint8Array,
-  cases: readonly TestCase[],
-  functions: readonly HostFunction[],
-  onResult: (result: CaseResult) => void,
-): Promise<CaseResult[]> {
-  const results: CaseResult[] = [];
-  for (const [i, testCase] of cases.entries()) {
-    const result = await runCase(wasm, testCase, functions, testCase.name ?? `${testCase.function} #${i + 1}`);
-    results.push(result);
-    onResult(result);
-  }
-  return results;
-}
-
-async function runCase(wasm: Uint8Array, testCase: TestCase, functions: readonly HostFunction[], name: string): Promise<CaseResult> {
-  const options: PluginOptions = {
-    functions,
-    meter: true, // authors see the fuel a call takes, to choose the limits a host will set
-    logLevel: 'off',
-    ...(testCase.config && { config: testCase.config }),
-    ...(testCase.wasi && { wasi: true }),
-    ...(testCase.fuel !== undefined && { fuel: testCase.fuel }),
-    ...(testCase.timeoutMs !== undefined && { timeoutMs: testCase.timeoutMs }),
-    ...(testCase.maxPages !== undefined && { memory: { maxPages: testCase.maxPages } }),
-  };
-  const input = caseInput(testCase);
-  let output: Uint8Array | undefined;
-  let failure: unknown;
-  let fuel: number | undefined;
-  try {
-    using plugin = (await compilePlugin(wasm, options)).instantiate();
-    try {
-      output = plugin.call(testCase.function, input).bytes();
-    } finally {
-      fuel = plugin.stats.fuel;
-    }
-  } catch (error) {
-    if (!isTenonError(error)) throw error;
-    failure = error;
-  }
-  const verdict = judge(testCase.expect, output, failure as { code: string; message: string } | undefined);
-  return { name, ...(fuel !== undefined && { fuel }), ...verdict };
-}
-
-function caseInput(testCase: TestCase): Uint8Array | string {
-  if (testCase.inputBase64 !== undefined) return Buffer.from(testCase.inputBase64, 'base64');
-  if (testCase.inputJson !== undefined) return JSON.stringify(testCase.inputJson);
-  return testCase.input ?? '';
-}
-
-type Verdict = Pick<CaseResult, 'passed' | 'problem' | 'expected' | 'actual'>;
-
-function judge(expect: Expectation, output: Uint8Array | undefined, failure: { code: string; message: string } | undefined): Verdict {
-  if ('error' in expect) {
-    if (!failure) return { passed: false, problem: 'expected the call to fail, but it succeeded', actual: text(output!) };
-    const wanted = typeof expect.error === 'string' ? { message: expect.error } : expect.error === true ? {} : expect.error;
-    if (wanted.code !== undefined && wanted.code !== failure.code) {
-      return { passed: false, problem: 'the call failed with another error code', expected: wanted.code, actual: failure.code };
-    }
-    if (wanted.message !== undefined && !failure.message.includes(wanted.message)) {
-      return {
-        passed: false,
-        problem: 'the error message does not contain the expected text',
-        expected: wanted.message,
-        actual: failure.message,
-      };
-    }
-    return { passed: true };
-  }
-  if (failure) return { passed: false, problem: `the call failed: ${failure.code}: ${failure.message}` };
-  const actual = output!;
-  if ('output' in expect) {
-    const got = text(actual);
-    return got === expect.output
-      ? { passed: true }
-      : { passed: false, problem: 'the output differs', expected: expect.output, actual: got };
-  }
-  if ('outputBase64' in expect) {
-    const got = Buffer.from(actual).toString('base64');
-    return got === expect.outputBase64
-      ? { passed: true }
-      : { passed: false, problem: 'the output bytes differ (base64)', expected: expect.outputBase64, actual: got };
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text(actual));
-  } catch {
-    return { passed: false, problem: 'the output is not JSON', actual: text(actual) };
-  }
-  if (isDeepStrictEqual(parsed, expect.outputJson)) return { passed: true };
-  return { passed: false, problem: 'the output JSON differs', expected: pretty(expect.outputJson), actual: pretty(parsed) };
-}
-
-const decoder = new TextDecoder();
-const text = (bytes: Uint8Array): string => decoder.decode(bytes);
-
-/** JSON with sorted keys, so a diff shows values that differ rather than key order. */
-function pretty(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_key, v: unknown) =>
-      v && typeof v === 'object' && !Array.isArray(v)
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-        : v,
-    2,
-  );
 }

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { isTenonError } from '@tenon/runtime';
 import { Command, Option } from 'commander';
 import { diffLines } from 'diff';
-import { type CaseResult, CasesError, loadCases, runCases } from './cases.js';
+import { CasesError, loadCases } from './cases.js';
+import { type CaseResult, caseName, runCases } from './run-cases.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './main.js';
 
@@ -12,7 +13,7 @@ export function testCommand(io: Io, exit: (status: number) => void): Command {
     .description('Run the cases of a cases.json file against a plug-in and report each, with a diff on failure')
     .argument('<plugin>', 'the .wasm module to test')
     .option('--cases <file>', 'the cases file (see cases.schema.json in @tenon/cli)', 'cases.json')
-    .option('--filter <text>', 'run only the cases whose name (or, unnamed, function) contains this text')
+    .option('--filter <text>', 'run only the cases whose name (or, unnamed, "function #n") contains this text')
     .addOption(
       new Option('--reporter <format>', 'text for people; json (one document) or junit (XML) on stdout for CI')
         .choices(['text', 'json', 'junit'])
@@ -45,7 +46,9 @@ async function runTest(plugin: string, flags: TestFlags, io: Io): Promise<number
   try {
     const loaded = await loadCases(casesPath);
     const filter = flags.filter;
-    const cases = filter === undefined ? loaded.cases : loaded.cases.filter((c) => (c.name ?? c.function).includes(filter));
+    // named before filtering, so that an unnamed case keeps its number in the file
+    const named = loaded.cases.map((c, i) => ({ ...c, name: caseName(c, i) }));
+    const cases = filter === undefined ? named : named.filter((c) => c.name.includes(filter));
     if (cases.length === 0) {
       io.stderr.write(`tenon: no case of "${casesPath}" has "${filter}" in its name\n`);
       return EXIT.usage;
