@@ -1,5 +1,5 @@
 import { cp, mkdir, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
-import { basename, join, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { EXIT } from './exit-codes.js';
@@ -34,6 +34,18 @@ async function scaffold(dir: string, lang: Lang, io: Io): Promise<number> {
   await cp(join(CLI_DIR, 'templates', lang), dir, { recursive: true });
   // npm renames a published .gitignore, so the template carries it without the dot
   await rename(join(dir, 'gitignore'), join(dir, '.gitignore'));
+  const repository = await sourceCheckout();
+  // a project inside this repository links the packages in it, whose versions are not published yet
+  const linked = repository !== undefined && isInside(await realpath(dir), repository);
+  const dependency = async (packageDir: string): Promise<string> => {
+    const real = await realpath(packageDir);
+    if (linked)
+      return `file:${relative(await realpath(dir), real)
+        .split(sep)
+        .join('/')}`;
+    const { version } = JSON.parse(await readFile(join(real, 'package.json'), 'utf8')) as { version: string };
+    return `^${version}`;
+  };
   const cli = await dependency(CLI_DIR);
   const manifest =
     lang === 'assemblyscript'
@@ -64,7 +76,11 @@ async function scaffold(dir: string, lang: Lang, io: Io): Promise<number> {
   const pkg = { name, version: '0.1.0', private: true, type: 'module', ...manifest };
   await writeFile(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   io.stdout.write(
-    `Created ${lang === 'c' ? 'a C' : 'an AssemblyScript'} plug-in in ${dir}\n\n` +
+    `Created ${lang === 'c' ? 'a C' : 'an AssemblyScript'} plug-in in ${dir}\n` +
+      (linked
+        ? `The project is inside the Tenon repository: @tenon/cli and @tenon/pdk are linked by relative paths (${cli}), not by version\n`
+        : '') +
+      '\n' +
       `  cd ${dir}\n  npm install\n  npm run build\n  npx tenon test build/plugin.wasm --cases cases.json\n`,
   );
   return EXIT.ok;
@@ -79,15 +95,22 @@ function packageName(dir: string): string {
   return name || 'tenon-plugin';
 }
 
-/**
- * The version range of a Tenon package, or a `file:` link when this CLI runs from a source
- * checkout (its packages are not in a registry then, and the link keeps the project offline).
- */
-async function dependency(dir: string): Promise<string> {
-  const real = await realpath(dir);
-  if (!real.split(sep).includes('node_modules')) return `file:${real}`;
-  const { version } = JSON.parse(await readFile(join(real, 'package.json'), 'utf8')) as { version: string };
-  return `^${version}`;
+/** The root of the Tenon repository this CLI runs from, or undefined when it runs from an installed package. */
+async function sourceCheckout(): Promise<string | undefined> {
+  const cli = await realpath(CLI_DIR);
+  if (cli.split(sep).includes('node_modules')) return undefined;
+  const root = resolve(cli, '..', '..');
+  try {
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { workspaces?: unknown };
+    return Array.isArray(pkg.workspaces) ? root : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isInside(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 /** The range the PDK declares for a compiler-side package, so the scaffold and the PDK agree. */

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { nodeOnlyPath } from '../../pdk/test/node-only-path.js';
 import { tenon } from './run-tenon.js';
@@ -19,27 +20,58 @@ async function sh(cwd: string, command: string, PATH = process.env.PATH): Promis
   return stdout + stderr;
 }
 
+const version = async (pkg: string): Promise<string> =>
+  JSON.parse(await readFile(new URL(`../../${pkg}/package.json`, import.meta.url), 'utf8')).version;
+
 describe('tenon new', () => {
   let dir: string;
+  // inside this repository (and ignored by git, with the fixtures' builds): the one place a project links the packages
+  let inRepo: string;
   let nodeOnly: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tenon-new-'));
+    const builds = fileURLToPath(new URL('fixtures/build/', import.meta.url));
+    await mkdir(builds, { recursive: true });
+    inRepo = await mkdtemp(join(builds, 'new-'));
     nodeOnly = nodeOnlyPath();
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
+    await rm(inRepo, { recursive: true, force: true });
     await rm(nodeOnly, { recursive: true, force: true });
   });
 
-  // the issue's definition of done: scaffold, install, build and test on a clean directory
+  test('outside this repository the packages are referenced by version, and nothing says otherwise', async () => {
+    for (const lang of ['assemblyscript', 'c'] as const) {
+      const project = join(dir, `outside-${lang}`);
+      const created = await tenon(['new', project, '--lang', lang]);
+      assert.equal(created.status, 0, created.stderr);
+      const pkg = JSON.parse(await readFile(join(project, 'package.json'), 'utf8'));
+      assert.equal(pkg.devDependencies['@tenon/cli'], `^${await version('cli')}`);
+      assert.equal(pkg.devDependencies['@tenon/pdk'], `^${await version('pdk')}`);
+      assert.doesNotMatch(JSON.stringify(pkg), /file:/);
+      assert.doesNotMatch(created.stdout, /relative paths|file:/);
+    }
+  });
+
+  // the issue's definition of done: scaffold, install, build and test on a clean directory (in the repository,
+  // where the packages it links are; a registry install is the packaging test's)
   for (const lang of ['assemblyscript', 'c'] as const) {
-    test(`a ${lang} project installs, builds with one command and passes its cases`, { timeout: 300_000 }, async () => {
-      const project = join(dir, `Demo ${lang}`);
+    test(`a ${lang} project inside the repository links the packages by relative path, says so, installs, builds and passes its cases`, {
+      timeout: 300_000,
+    }, async () => {
+      const project = join(inRepo, `Demo ${lang}`);
       const created = await tenon(['new', project, '--lang', lang]);
       assert.equal(created.status, 0, created.stderr);
       assert.match(created.stdout, /npm install\n\s+npm run build\n\s+npx tenon test build\/plugin\.wasm --cases cases\.json/);
+      assert.match(
+        created.stdout,
+        /inside the Tenon repository: @tenon\/cli and @tenon\/pdk are linked by relative paths \(file:\.\.\/\.\.\/\.\.\/\.\.\/\.\.\), not by version/,
+      );
       const pkg = JSON.parse(await readFile(join(project, 'package.json'), 'utf8'));
       assert.equal(pkg.name, `demo-${lang}`);
+      assert.equal(pkg.devDependencies['@tenon/cli'], 'file:../../../../..');
+      assert.equal(pkg.devDependencies['@tenon/pdk'], 'file:../../../../../../pdk');
       await stat(join(project, '.gitignore'));
 
       await sh(project, 'npm install --prefer-offline');
