@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { tenon } from './run-tenon.js';
-
-const fixture = (name: string): string => fileURLToPath(new URL(`../../runtime/test/fixtures/build/${name}.wasm`, import.meta.url));
+import { describe, test } from 'node:test';
+import { fixture, scratchDir, tenon } from './run-tenon.js';
 
 describe('tenon call: what a failure leaves behind', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tenon-call-diag-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = scratchDir('tenon-call-diag-');
 
   test('a plug-in that sets output and returns non-zero: the output on stdout, the error on stderr, exit 1', async () => {
     const result = await tenon(['call', fixture('fail_output'), 'rc2_with_output']);
@@ -50,7 +40,7 @@ describe('tenon call: what a failure leaves behind', () => {
   });
 
   test('every problem of a manifest is reported, one per line, with exit 2', async () => {
-    const manifest = join(dir, 'broken.json');
+    const manifest = join(dir(), 'broken.json');
     await writeFile(
       manifest,
       JSON.stringify({

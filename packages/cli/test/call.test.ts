@@ -6,9 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { tenon } from './run-tenon.js';
-
-const fixture = (name: string): string => fileURLToPath(new URL(`../../runtime/test/fixtures/build/${name}.wasm`, import.meta.url));
+import { fixture, tenon } from './run-tenon.js';
 
 describe('tenon call', () => {
   let dir: string;

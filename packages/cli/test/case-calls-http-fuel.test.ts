@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { tenon } from './run-tenon.js';
+import { fixture, scratchDir, tenon } from './run-tenon.js';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../../runtime/test/fixtures/build/${name}.wasm`, import.meta.url));
 const greetingCounter = fileURLToPath(new URL('../../../examples/plugins/greeting-counter/build/plugin.wasm', import.meta.url));
 
 describe('tenon test: budgets, several calls, HTTP answers', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tenon-cases-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = scratchDir('tenon-cases-');
 
   const run = async (plugin: string, cases: unknown): Promise<{ status: number; stdout: string; stderr: string }> => {
-    const path = join(dir, `cases-${Math.random().toString(36).slice(2)}.json`);
+    const path = join(dir(), `cases-${Math.random().toString(36).slice(2)}.json`);
     await writeFile(path, JSON.stringify(cases));
     return tenon(['test', plugin, '--cases', path]);
   };

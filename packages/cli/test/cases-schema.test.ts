@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { tenon } from './run-tenon.js';
+import { scratchDir, tenon } from './run-tenon.js';
 
 const countVowels = fileURLToPath(new URL('../../runtime/test/fixtures/build/count_vowels.wasm', import.meta.url));
 
 describe('tenon test: a cases file that breaks the schema', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tenon-schema-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = scratchDir('tenon-schema-');
 
   /** The problems `tenon test` lists for these cases, one per line, after checking it refused them with exit 2. */
   const problems = async (cases: unknown): Promise<string[]> => {
-    const path = join(dir, `cases-${Math.random().toString(36).slice(2)}.json`);
+    const path = join(dir(), `cases-${Math.random().toString(36).slice(2)}.json`);
     await writeFile(path, JSON.stringify(cases));
     const result = await tenon(['test', countVowels, '--cases', path]);
     assert.equal(result.status, 2, result.stdout + result.stderr);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { tenon } from './run-tenon.js';
+import { scratchDir, tenon } from './run-tenon.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const page = readFileSync(join(root, 'docs', 'cli.md'), 'utf8');
@@ -17,13 +16,7 @@ const examples = [...page.matchAll(/<!-- cases for (\S+): (all pass|(\d+) fail) 
 }));
 
 describe('docs/cli.md', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tenon-docs-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = scratchDir('tenon-docs-');
 
   test('has its cases.json examples, each marked', () => {
     assert.equal(examples.length, 3);
@@ -31,7 +24,7 @@ describe('docs/cli.md', () => {
 
   for (const [i, example] of examples.entries()) {
     test(`example ${i + 1} (${example.plugin}) ends as the page says: ${example.failures} failing`, async () => {
-      const path = join(dir, `example-${i}.json`);
+      const path = join(dir(), `example-${i}.json`);
       await writeFile(path, example.cases);
       const result = await tenon(['test', join(root, example.plugin), '--cases', path]);
       assert.equal(result.stderr, '');

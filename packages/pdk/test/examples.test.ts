@@ -30,6 +30,8 @@ for (const example of readdirSync(examples, { withFileTypes: true }).filter((d) 
       const functions: HostFunction[] = hostFunctions ? (await import(pathToFileURL(join(dir, hostFunctions)).href)).functions : [];
       const bytes = readFileSync(wasm);
       for (const c of cases) {
+        // a case of several calls shares one instance, which onTenon and onExtism do not: tenon test runs it
+        if (c.function === undefined) continue;
         const input =
           c.inputBase64 !== undefined
             ? Buffer.from(c.inputBase64, 'base64')
