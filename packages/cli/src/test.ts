@@ -3,9 +3,9 @@ import { isTenonError } from '@tenon/runtime';
 import { Command, Option } from 'commander';
 import { diffLines } from 'diff';
 import { CasesError, loadCases } from './cases.js';
-import { type CaseResult, caseName, runCases } from './run-cases.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './main.js';
+import { type CaseResult, caseName, runCases } from './run-cases.js';
 
 /** `tenon test`: run a plug-in against declared cases before shipping it to a host. */
 export function testCommand(io: Io, exit: (status: number) => void): Command {
