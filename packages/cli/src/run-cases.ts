@@ -67,7 +67,7 @@ async function runCase(wasm: Uint8Array, testCase: TestCase, functions: readonly
   try {
     for (const [j, step] of steps.entries()) {
       let output: Uint8Array | undefined;
-      let failure: { code: string; message: string } | undefined;
+      let failure: Failure | undefined;
       try {
         output = plugin.call(step.function, callInput(step), callOptions).bytes();
       } catch (error) {
@@ -133,7 +133,14 @@ function callInput(call: CallInput): Uint8Array | string {
 
 type Verdict = Pick<CaseResult, 'passed' | 'problem' | 'expected' | 'actual'>;
 
-function judge(expect: Expectation, output: Uint8Array | undefined, failure: { code: string; message: string } | undefined): Verdict {
+/** How a call failed; `output` is what a failing plug-in set as output (its diagnostics, often). */
+interface Failure {
+  code: string;
+  message: string;
+  output?: Uint8Array | undefined;
+}
+
+function judge(expect: Expectation, output: Uint8Array | undefined, failure: Failure | undefined): Verdict {
   if ('error' in expect) {
     if (!failure) return { passed: false, problem: 'expected the call to fail, but it succeeded', actual: text(output!) };
     const wanted = typeof expect.error === 'string' ? { message: expect.error } : expect.error === true ? {} : expect.error;
@@ -150,7 +157,10 @@ function judge(expect: Expectation, output: Uint8Array | undefined, failure: { c
     }
     return { passed: true };
   }
-  if (failure) return { passed: false, problem: `the call failed: ${failure.code}: ${failure.message}` };
+  if (failure) {
+    const problem = `the call failed: ${failure.code}: ${failure.message}`;
+    return failure.output ? { passed: false, problem, actual: text(failure.output) } : { passed: false, problem };
+  }
   const actual = output!;
   if ('output' in expect) {
     const got = text(actual);

@@ -78,7 +78,7 @@ function report(result: CaseResult): string {
   if (result.passed) return `  ok    ${result.name}${cost}\n`;
   let text = `  FAIL  ${result.name}${cost}\n        ${result.problem}\n`;
   if (result.expected !== undefined && result.actual !== undefined) text += diff(result.expected, result.actual);
-  else if (result.actual !== undefined) text += `        actual: ${result.actual}\n`;
+  else if (result.actual !== undefined) text += `        actual: ${result.actual.replace(/\n$/, '')}\n`;
   return text;
 }
 

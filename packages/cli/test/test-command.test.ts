@@ -121,6 +121,22 @@ describe('tenon test', () => {
     assert.match(result.stdout, /0 passed, 4 failed/);
   });
 
+  test('a call that fails when it should not shows the output the plug-in set before failing', async () => {
+    const cases = await casesFile('diagnostics.json', {
+      cases: [
+        { name: 'with output', function: 'rc2_with_output', expect: { output: 'fine' } },
+        { name: 'without output', function: 'rc1_bare', expect: { output: 'fine' } },
+      ],
+    });
+    const result = await tenon(['test', fixture('fail_output'), '--cases', cases]);
+    assert.equal(result.status, 1);
+    assert.match(
+      result.stdout,
+      /FAIL {2}with output[^\n]*\n\s+the call failed: PLUGIN_FAILED: [^\n]*code 2\n\s+actual: line 3: price is not a number\n/,
+    );
+    assert.match(result.stdout, /FAIL {2}without output[^\n]*\n\s+the call failed: PLUGIN_FAILED: [^\n]*code 1\n0 passed, 2 failed\n$/);
+  });
+
   test('config, WASI and time limits reach the plug-in', async () => {
     const config = await casesFile('options.json', {
       cases: [
