@@ -2,18 +2,19 @@
 // thread and their modules shared with the workers; calls travel in batches, so many calls in
 // flight cost a thread hop per batch, not per call. Host functions run here, and may be async, or
 // in the workers when they come from the pool's `hostFunctions` module.
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { MessageChannel, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
-import { compilePlugin, type PluginSource } from '../compile.js';
-import { CompiledPlugin } from '../compiled.js';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import type { PluginSource } from '../compile.js';
+import type { CompiledPlugin } from '../compiled.js';
 import { AbortError, PoolError, reviveError, StateError, TimeoutError } from '../errors.js';
-import { type HostFunction, USER_NAMESPACE } from '../host-functions.js';
+import type { HostFunction } from '../host-functions.js';
 import { PluginOutput } from '../output.js';
-import type { CallStats, PluginInput } from '../plugin.js';
-import { checkFuel, type PluginOptions, type PluginSettings } from '../settings.js';
+import type { PluginInput } from '../plugin.js';
+import { checkFuel } from '../settings.js';
 import { startWorker } from '../worker-url.js';
-import { hostModuleUrl, importHostFunctions, importKey } from './host-module.js';
+import { PluginDefinitions, type Pooled } from './definitions.js';
+import { hostModuleUrl, importHostFunctions } from './host-module.js';
+import type { PoolCallOptions, PoolCallResult, PoolOptions } from './options.js';
 import {
   CONTROL,
   CONTROL_BYTES,
@@ -22,71 +23,11 @@ import {
   type HostCall,
   type HostReply,
   type Job,
-  type PluginDefinition,
   type WorkerData,
 } from './protocol.js';
 import { RemoteCallContext } from './remote-context.js';
 
-export interface PoolOptions {
-  /** Worker threads; default: the machine's available parallelism. */
-  size?: number;
-  /** Options for the plug-ins the pool compiles from a source (a CompiledPlugin keeps its own). */
-  plugin?: PluginOptions;
-  /** Most calls sent to a worker in one message (default 64). */
-  maxBatch?: number;
-  /**
-   * Last-resort wall-clock limit per call, in milliseconds: past it the call fails with TIMEOUT
-   * (within about 50 ms: the watchdog looks every 20 ms) and its worker is replaced at once, while
-   * the old one is terminated in the background. Default: a plug-in's own `timeoutMs` plus 1 s
-   * (none when it has no timeoutMs).
-   */
-  hardTimeoutMs?: number;
-  /** V8 heap limits for each worker (a worker that exceeds them dies, and is replaced). */
-  resourceLimits?: ResourceLimits;
-  /**
-   * A module (path from the working directory, or file: URL) every worker imports, exporting host
-   * functions as `functions` or by default (the format of `tenon call --host-functions`). They run
-   * synchronously in the worker beside the plug-in, with no hop to this thread, and take the place
-   * of a plug-in's own function of the same namespace and name. A path that names no file fails here.
-   */
-  hostFunctions?: string | URL;
-}
-
-export interface PoolCallOptions {
-  /** Given to this thread's host functions as `context.hostContext`; it never leaves this thread. */
-  hostContext?: unknown;
-  /** Fuel limit for this call, overriding the plug-in's `fuel`; counted in the worker (needs a metered plug-in). */
-  fuel?: number;
-  /**
-   * Deadline for this call in milliseconds, overriding the plug-in's `timeoutMs`; kept in the worker
-   * (needs a metered plug-in), with the pool's hard limit (`hardTimeoutMs`, default this plus 1 s) behind it.
-   */
-  timeoutMs?: number;
-  /**
-   * Ends the call with ABORTED: a queued call leaves the queue, a call running in a worker is
-   * stopped by replacing that worker (its other calls run elsewhere).
-   */
-  signal?: AbortSignal;
-}
-
-/** A pooled call's output and what it cost (`pool.callWithStats`). */
-export interface PoolCallResult {
-  output: PluginOutput;
-  /** The stats Plugin.stats gives after a call; `durationMs` is measured in the worker even for an unmetered plug-in. */
-  stats: CallStats;
-}
-
-interface Pooled {
-  id: number;
-  definition: PluginDefinition;
-  settings: PluginSettings;
-}
-
-/** A plug-in the pool knows, compiling or ready. */
-interface Definition {
-  promise: Promise<Pooled>;
-  value: Pooled | undefined;
-}
+export type { PoolCallOptions, PoolCallResult, PoolOptions } from './options.js';
 
 interface PendingCall {
   id: number;
@@ -138,21 +79,17 @@ export class Pool {
   readonly #maxBatch: number;
   readonly #slots: Slot[] = [];
   readonly #queue: PendingCall[] = [];
-  readonly #byId = new Map<number, Pooled>();
-  readonly #byKey = new Map<string, Definition>();
-  readonly #byObject = new WeakMap<object, Definition>();
+  readonly #plugins: PluginDefinitions;
   /** Calls accepted whose plug-in is still compiling. */
   #admitting = 0;
-  #nextPlugin = 0;
   #nextCall = 0;
   #scheduled = false;
   #watchdog: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #drained: (() => void) | undefined;
   #closed = false;
-  /** The hostFunctions module's URL, and its functions as imported here (to compile and link against). */
+  /** The hostFunctions module's URL, for the workers. */
   readonly #hostModule: string | undefined;
-  readonly #ownFunctions: Promise<readonly HostFunction[]> | undefined;
 
   constructor(options: PoolOptions = {}) {
     const size = options.size ?? availableParallelism();
@@ -160,12 +97,15 @@ export class Pool {
     this.size = size;
     this.#options = options;
     this.#maxBatch = options.maxBatch ?? 64;
+    let ownFunctions: Promise<readonly HostFunction[]> | undefined;
     if (options.hostFunctions !== undefined) {
       this.#hostModule = hostModuleUrl(options.hostFunctions).href;
-      this.#ownFunctions = importHostFunctions(this.#hostModule);
-      // a module that fails to import fails each call that needs it; it is not an unhandled rejection
-      this.#ownFunctions.catch(() => {});
+      // imported here too, to compile and link plug-ins against; a module that fails to import
+      // fails each call that needs it, and is not an unhandled rejection
+      ownFunctions = importHostFunctions(this.#hostModule);
+      ownFunctions.catch(() => {});
     }
+    this.#plugins = new PluginDefinitions(options.plugin, ownFunctions);
     for (let i = 0; i < size; i++) this.#slots.push(this.#startSlot());
   }
 
@@ -216,7 +156,7 @@ export class Pool {
       return Promise.reject(error);
     }
     if (signal?.aborted) return Promise.reject(aborted(what, 'before it was queued', signal));
-    const entry = this.#pooled(source);
+    const entry = this.#plugins.get(source);
     return new Promise<PluginOutput | PoolCallResult>((resolve, reject) => {
       const call: PendingCall = {
         id: ++this.#nextCall,
@@ -347,68 +287,6 @@ export class Pool {
       this.#drained();
   }
 
-  #pooled(source: CompiledPlugin | PluginSource): Definition {
-    const object = typeof source === 'object' ? source : undefined;
-    // an object seen before is found by identity, without hashing its bytes again
-    const known = object && this.#byObject.get(object);
-    if (known) return known;
-    const key = sourceKey(source);
-    let entry = key === undefined ? undefined : this.#byKey.get(key);
-    if (!entry) {
-      const created: Definition = { promise: this.#define(source), value: undefined };
-      created.promise.then(
-        (pooled) => {
-          created.value = pooled;
-        },
-        // a source that failed to compile is tried again on the next call
-        () => {
-          if (key !== undefined) this.#byKey.delete(key);
-          if (object) this.#byObject.delete(object);
-        },
-      );
-      if (key !== undefined) this.#byKey.set(key, created);
-      entry = created;
-    }
-    if (object) this.#byObject.set(object, entry);
-    return entry;
-  }
-
-  async #define(source: CompiledPlugin | PluginSource): Promise<Pooled> {
-    const own = (await this.#ownFunctions) ?? [];
-    const ownIndex = new Map(own.map((fn, index) => [importKey(fn, USER_NAMESPACE), index]));
-    let compiled: CompiledPlugin;
-    if (source instanceof CompiledPlugin) compiled = source;
-    else if (own.length === 0) compiled = await compilePlugin(source, this.#options.plugin);
-    else {
-      // the plug-in links against the workers' functions too; those replace its own of the same name
-      const given = this.#options.plugin?.functions ?? [];
-      const functions = [...own, ...given.filter((fn) => !ownIndex.has(importKey(fn, USER_NAMESPACE)))];
-      compiled = await compilePlugin(source, { ...this.#options.plugin, functions });
-    }
-    const { functions, logger, onHttpRequest, ...portable } = compiled.settings;
-    const id = ++this.#nextPlugin;
-    const definition: PluginDefinition = {
-      id,
-      ...compiled.parts,
-      settings: portable,
-      functions: functions.map((fn) => {
-        const { namespace, name, params, results } = fn;
-        const local = ownIndex.get(importKey(fn, USER_NAMESPACE));
-        return {
-          ...(namespace !== undefined && { namespace }),
-          name,
-          ...(params !== undefined && { params }),
-          ...(results !== undefined && { results }),
-          ...(local !== undefined && { local }),
-        };
-      }),
-      auditHttp: onHttpRequest !== undefined,
-    };
-    const pooled = { id, definition, settings: compiled.settings };
-    this.#byId.set(id, pooled);
-    return pooled;
-  }
-
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -499,10 +377,10 @@ export class Pool {
         break;
       }
       case 'log':
-        this.#byId.get(message.plugin)?.settings.logger[message.level](message.line);
+        this.#plugins.byId(message.plugin)?.settings.logger[message.level](message.line);
         break;
       case 'http':
-        this.#byId.get(message.plugin)?.settings.onHttpRequest?.(message.record);
+        this.#plugins.byId(message.plugin)?.settings.onHttpRequest?.(message.record);
         break;
       case 'host-call':
         void this.#serveHostCall(slot, message);
@@ -511,7 +389,7 @@ export class Pool {
   }
 
   async #serveHostCall(slot: Slot, call: HostCall): Promise<void> {
-    const fn = this.#byId.get(call.plugin)?.settings.functions[call.fn];
+    const fn = this.#plugins.byId(call.plugin)?.settings.functions[call.fn];
     const context = new RemoteCallContext(call.blocks, slot.inFlight.get(call.job)?.hostContext, call.vars);
     let reply: HostReply;
     try {
@@ -614,18 +492,6 @@ export class Pool {
     }, WATCHDOG_INTERVAL_MS);
     this.#watchdog.unref();
   }
-}
-
-/**
- * Sources remembered by value: strings and URLs as written, module bytes by their sha256 (a host
- * that reads the file again per call must not get a new plug-in, and a new instance, each time).
- */
-function sourceKey(source: CompiledPlugin | PluginSource): string | undefined {
-  if (typeof source === 'string') return source;
-  if (source instanceof URL) return source.href;
-  if (source instanceof Uint8Array || source instanceof ArrayBuffer)
-    return `sha256:${createHash('sha256').update(new Uint8Array(source)).digest('hex')}`;
-  return undefined;
 }
 
 /** What a worker needs of a call: only the options the caller gave travel. */
