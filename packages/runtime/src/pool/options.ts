@@ -14,8 +14,8 @@ export interface PoolOptions {
   /**
    * Last-resort wall-clock limit per call, in milliseconds: past it the call fails with TIMEOUT
    * (within about 50 ms: the watchdog looks every 20 ms) and its worker is replaced at once, while
-   * the old one is terminated in the background. Default: a plug-in's own `timeoutMs` plus 1 s
-   * (none when it has no timeoutMs).
+   * the old one is terminated in the background. Default: the call's `timeoutMs` (else the
+   * plug-in's) plus 1 s; none when neither is set. When set, it applies to every call as given.
    */
   hardTimeoutMs?: number;
   /** V8 heap limits for each worker (a worker that exceeds them dies, and is replaced). */
