@@ -26,6 +26,11 @@ export default [
   { name: 'reflect', params: ['ptr'], results: ['ptr'], call: () => { throw new Error('no such customer'); } },
 ];
 `;
+const ENDLESS = `
+export const functions = [
+  { name: 'reflect', params: ['ptr'], results: ['ptr'], call: () => { for (;;) {} } },
+];
+`;
 const add: HostFunction = { name: 'add_i64', params: ['i64', 'i64'], results: ['i64'], call: (_c, a: bigint, b: bigint) => a + b };
 const mainReflect: HostFunction = { name: 'reflect', params: ['ptr'], results: ['ptr'], call: (context) => context.write('main thread') };
 
@@ -36,6 +41,7 @@ describe('a pool’s hostFunctions module', () => {
     dir = await mkdtemp(join(tmpdir(), 'tenon-pool-host-'));
     await writeFile(file('in-worker.mjs'), IN_WORKER);
     await writeFile(file('throws.mjs'), THROWS);
+    await writeFile(file('endless.mjs'), ENDLESS);
     await writeFile(file('no-array.mjs'), 'export const functions = { reflect() {} };\n');
     await writeFile(file('broken.mjs'), 'export const functions = [;\n');
   });
@@ -67,6 +73,19 @@ describe('a pool’s hostFunctions module', () => {
       code: 'HOST_FUNCTION_FAILED',
       functionName: 'reflect',
       message: /no such customer/,
+    });
+    assert.equal(u64((await pool.call(fixture('host_call'), 'add')).bytes()), 42);
+  });
+
+  it('a module function that never returns is ended by the pool’s hard limit: the call’s timeoutMs plus 1 s', async () => {
+    await using pool = createPool({ size: 1, hostFunctions: file('endless.mjs'), plugin: { meter: true, functions: [add] } });
+    await pool.prepare(fixture('host_call'));
+    // the deadline is kept in the worker's thread, which is busy in the host function: only the pool can end it
+    await assert.rejects(pool.call(fixture('host_call'), 'reflect', 'x', { timeoutMs: 100 }), {
+      name: 'TimeoutError',
+      code: 'TIMEOUT',
+      timeoutMs: 1100,
+      message: /"reflect" ran past the pool's hard 1100 ms limit: its worker was terminated/,
     });
     assert.equal(u64((await pool.call(fixture('host_call'), 'add')).bytes()), 42);
   });
