@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { createPool } from '../src/index.js';
+import { type CallStats, createPool, FuelExhaustedError, type HostFunction, PluginError } from '../src/index.js';
 import { fixture, load } from './fixtures.js';
 
 // What a pooled call cost, returned with its output so that a host can bill it: the same stats a
@@ -70,12 +70,24 @@ describe('pool.callWithStats', () => {
     }
   });
 
-  it('fails as call() does: the error, with no stats', async () => {
-    await using pool = createPool({ size: 1, plugin: { meter: true, logLevel: 'off' } });
-    await assert.rejects(pool.callWithStats(fixture('fail'), 'fail', 'bad input'), {
-      name: 'PluginError',
-      code: 'PLUGIN_FAILED',
-      pluginMessage: 'bad input',
-    });
+  it('rejects with the error as call() does, carrying the stats of a call that ran, so it can be billed too', async () => {
+    const boom: HostFunction = { name: 'boom', call: () => {} };
+    await using pool = createPool({ size: 1, plugin: { meter: true, functions: [boom], logLevel: 'off' } });
+    const exhausted = await pool
+      .callWithStats(fixture('hostile'), 'spin', undefined, { fuel: 50_000 })
+      .catch((error: unknown) => error as FuelExhaustedError & { stats?: CallStats });
+    assert.ok(exhausted instanceof FuelExhaustedError, String(exhausted));
+    assert.equal(exhausted.stats?.fuel, exhausted.fuelUsed);
+    assert.ok(exhausted.fuelUsed >= 50_000);
+    assert.equal(typeof exhausted.stats?.durationMs, 'number');
+    // not a field of the error's JSON (what crosses to a client), and call() adds none
+    assert.equal('stats' in JSON.parse(JSON.stringify(exhausted)), false);
+    const plain = await pool.call(fixture('hostile'), 'spin', undefined, { fuel: 50_000 }).catch((error: unknown) => error as object);
+    assert.equal('stats' in plain, false);
+    const failed = await pool
+      .callWithStats(fixture('fail'), 'fail', 'bad input')
+      .catch((error: unknown) => error as PluginError & { stats?: CallStats });
+    assert.ok(failed instanceof PluginError && failed.pluginMessage === 'bad input', String(failed));
+    assert.ok((failed.stats?.fuel ?? 0) > 0);
   });
 });

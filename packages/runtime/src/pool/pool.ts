@@ -6,10 +6,10 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { PluginSource } from '../compile.js';
 import type { CompiledPlugin } from '../compiled.js';
-import { AbortError, PoolError, reviveError, StateError, TimeoutError } from '../errors.js';
+import { AbortError, PoolError, reviveError, type SerializedError, StateError, TimeoutError } from '../errors.js';
 import type { HostFunction } from '../host-functions.js';
 import { PluginOutput } from '../output.js';
-import type { PluginInput } from '../plugin.js';
+import type { CallStats, PluginInput } from '../plugin.js';
 import { checkFuel } from '../settings.js';
 import { startWorker } from '../worker-url.js';
 import { PluginDefinitions, type Pooled } from './definitions.js';
@@ -120,7 +120,10 @@ export class Pool {
     return this.#submit(source, fn, input, options, false) as Promise<PluginOutput>;
   }
 
-  /** As call(), and what the call cost (fuel, time, HTTP requests...): the stats Plugin.stats gives. */
+  /**
+   * As call(), and what the call cost (fuel, time, HTTP requests...): the stats Plugin.stats gives.
+   * A failed call's error carries them as `error.stats` when the call reached its plug-in.
+   */
   callWithStats(
     source: CompiledPlugin | PluginSource,
     fn: string,
@@ -366,7 +369,7 @@ export class Pool {
           const call = slot.inFlight.get(result.id);
           if (!call) continue;
           slot.inFlight.delete(result.id);
-          if ('error' in result) call.reject(reviveError(result.error));
+          if ('error' in result) call.reject(failure(result.error, call.withStats ? result.stats : undefined));
           else if (call.withStats && result.stats) call.resolve({ output: PluginOutput.of(result.output), stats: result.stats });
           else call.resolve(PluginOutput.of(result.output));
         }
@@ -501,6 +504,13 @@ function jobOf(call: PendingCall): Job {
   if (call.timeoutMs !== undefined) job.timeoutMs = call.timeoutMs;
   if (call.withStats) job.stats = true;
   return job;
+}
+
+/** A failed call's error, carrying the call's stats as `stats` when callWithStats asked for them. */
+function failure(error: SerializedError, stats: CallStats | undefined): Error {
+  const revived = reviveError(error);
+  if (stats) Object.defineProperty(revived, 'stats', { value: stats, enumerable: false, configurable: true });
+  return revived;
 }
 
 function aborted(what: string, when: string, signal: AbortSignal): AbortError {

@@ -49,7 +49,8 @@ export interface Job {
  */
 export type ToWorker = { type: 'define'; plugin: PluginDefinition } | { type: 'run'; jobs: Job[]; first: number };
 
-export type JobResult = { id: number; output: Uint8Array; stats?: CallStats } | { id: number; error: SerializedError };
+/** `stats` when the caller asked for them (a failed call's too, when it got as far as the plug-in). */
+export type JobResult = { id: number; output: Uint8Array; stats?: CallStats } | { id: number; error: SerializedError; stats?: CallStats };
 
 /** What a worker is started with. */
 export interface WorkerData {

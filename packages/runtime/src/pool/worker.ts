@@ -5,7 +5,7 @@ import { CompiledPlugin } from '../compiled.js';
 import { serializeError } from '../errors.js';
 import type { CallContext, HostFunction, KernelCallContext } from '../host-functions.js';
 import type { Logger } from '../log.js';
-import type { CallOptions, Plugin } from '../plugin.js';
+import type { CallOptions, CallStats, Plugin } from '../plugin.js';
 import type { PluginSettings } from '../settings.js';
 import { importHostFunctions } from './host-module.js';
 import {
@@ -96,12 +96,14 @@ function run(jobs: readonly Job[], first: number): void {
     Atomics.store(words, CONTROL.job, job.id);
     if (Atomics.load(cancelled, first + index) !== 0) continue; // its caller gave up on it, and has its answer
     startedAt[0] = Date.now();
+    let instance: Plugin | undefined;
+    let started: number | undefined;
     try {
       const loaded = plugins.get(job.plugin);
       if (!loaded) throw new Error(`plug-in ${job.plugin} was never defined in this worker`);
       if (!loaded.compiled) throw loaded.failure;
       loaded.instance ??= loaded.compiled.instantiate();
-      const instance = loaded.instance;
+      instance = loaded.instance;
       live.delete(loaded);
       live.add(loaded);
       if (live.size > MAX_LIVE) evictOldest();
@@ -109,28 +111,27 @@ function run(jobs: readonly Job[], first: number): void {
         results.push({ id: job.id, output: new Uint8Array(0) });
         continue;
       }
-      const started = job.stats && performance.now();
+      started = job.stats && performance.now();
       const output = instance.call(job.fn, job.input, callOptions(job)).bytes();
-      if (started === undefined) results.push({ id: job.id, output });
-      else {
-        const stats = instance.stats;
-        // an unmetered plug-in does not read the clock; a pooled call's caller still gets its time
-        results.push({
-          id: job.id,
-          output,
-          stats: stats.durationMs === undefined ? { ...stats, durationMs: performance.now() - started } : stats,
-        });
-      }
+      results.push(started === undefined ? { id: job.id, output } : { id: job.id, output, stats: statsOf(instance, started) });
       // large outputs move rather than copy (bytes() hands over an array of its own); small ones
       // copy faster than a transfer sets up
       if (output.byteLength >= TRANSFER_BYTES && output.byteLength === output.buffer.byteLength)
         transfer.push(output.buffer as ArrayBuffer);
     } catch (error) {
-      results.push({ id: job.id, error: serializeError(error) });
+      // a call that failed after it started cost something too: its caller may bill it
+      const stats = started !== undefined && instance ? statsOf(instance, started) : undefined;
+      results.push(stats ? { id: job.id, error: serializeError(error), stats } : { id: job.id, error: serializeError(error) });
     }
   }
   Atomics.store(words, CONTROL.job, 0);
   send({ type: 'done', results }, transfer);
+}
+
+function statsOf(instance: Plugin, started: number): CallStats {
+  const stats = instance.stats;
+  // an unmetered plug-in does not read the clock; a pooled call's caller still gets its time
+  return stats.durationMs === undefined ? { ...stats, durationMs: performance.now() - started } : stats;
 }
 
 function callOptions(job: Job): CallOptions | undefined {
