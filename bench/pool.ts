@@ -12,6 +12,8 @@
  * - latency of one call at a time, beside a bare worker round trip (postMessage there and back);
  * - what an async host function adds: the same plug-in's `reflect` (through the host) against its
  *   `reflect_local` (the same answer without the host call);
+ * - host functions run in the workers (the pool's `hostFunctions` module) against the same ones run
+ *   in this thread, a host call per plug-in call, 1,000 calls in flight on 2 workers;
  * - scaling of a compute-bound call (64 KiB of input) from 1 worker to 2.
  */
 import { execFileSync } from 'node:child_process';
@@ -40,13 +42,14 @@ async function poolThroughput(
   input: string | Uint8Array,
   total: number,
   inFlight = IN_FLIGHT,
+  fn = 'count_vowels',
 ): Promise<number> {
   const started = performance.now();
   let sent = 0;
   const lane = async () => {
     while (sent < total) {
       sent++;
-      await pool.call(source, 'count_vowels', input);
+      await pool.call(source, fn, input);
     }
   };
   await Promise.all(Array.from({ length: inFlight }, lane));
@@ -155,7 +158,12 @@ if (section === undefined) {
   const machine = (): string => `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}`;
   console.log(`Tenon pool benchmark: Node ${process.version}, ${machine()}, medians of ${ROUNDS} rounds\n`);
   const header = ['case', 'Tenon pool', '@extism/extism rc13', 'ratio', 'target'];
-  const sections = ['wat', ...(process.env.TENON_BENCH_RUST && existsSync(process.env.TENON_BENCH_RUST) ? ['rust'] : []), 'scaling'];
+  const sections = [
+    'wat',
+    ...(process.env.TENON_BENCH_RUST && existsSync(process.env.TENON_BENCH_RUST) ? ['rust'] : []),
+    'host',
+    'scaling',
+  ];
   const all = [header];
   for (const name of sections) {
     const out = execFileSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname, name], {
@@ -216,6 +224,36 @@ if (section in plugins) {
   ]);
   await Promise.all(extism.map((p) => p.close()));
   await pool.close();
+} else if (section === 'host') {
+  // The same two host functions, written once: imported by the workers, or run in this thread.
+  const code = `export const functions = [
+    { name: 'reflect', params: ['ptr'], results: ['ptr'], call: (context, offset) => context.write(context.read(offset) ?? new Uint8Array()) },
+    { name: 'add_i64', params: ['i64', 'i64'], results: ['i64'], call: (_context, a, b) => a + b },
+  ];`;
+  const module = `data:text/javascript,${encodeURIComponent(code)}`;
+  const { functions } = (await import(module)) as { functions: HostFunction[] };
+  const inWorker = createPool({ size: 2, hostFunctions: module });
+  const crossing = createPool({ size: 2, plugin: { functions } });
+  const hostCall = fixture('host_call');
+  const total = 20_000;
+  for (const pool of [inWorker, crossing]) {
+    await poolThroughput(pool, hostCall, SMALL, 2_000, IN_FLIGHT, 'reflect');
+    await poolThroughput(pool, hostCall, SMALL, 2_000, IN_FLIGHT, 'reflect_local');
+  }
+  const [local, worker, main] = [[], [], []] as number[][];
+  for (let i = 0; i < ROUNDS; i++) {
+    local.push(await poolThroughput(inWorker, hostCall, SMALL, total, IN_FLIGHT, 'reflect_local'));
+    worker.push(await poolThroughput(inWorker, hostCall, SMALL, total, IN_FLIGHT, 'reflect'));
+    main.push(await poolThroughput(crossing, hostCall, SMALL, total, IN_FLIGHT, 'reflect'));
+  }
+  await Promise.all([inWorker.close(), crossing.close()]);
+  rows.push([
+    `a host call per plug-in call, ${fmt(IN_FLIGHT)} in flight on 2 workers (calls/s): host_call.wat reflect, its host function in the workers vs in this thread`,
+    fmt(median(worker)),
+    `in this thread: ${fmt(median(main))}; no host call: ${fmt(median(local))}`,
+    `${fmt(median(worker) / median(main), 1)}×`,
+    '',
+  ]);
 } else {
   const bare = await bareRoundTrip(2_000);
   const one = createPool({ size: 1 });

@@ -27,6 +27,8 @@ const BY_CODE: Record<TenonErrorCode, number> = {
   HOST_FUNCTION_FAILED: EXIT.trap,
   HTTP_FAILED: EXIT.trap,
   WORKER_CRASHED: EXIT.internal,
+  // no command takes a signal; a host's own abort is not the plug-in's failure
+  ABORTED: EXIT.internal,
   INTERNAL: EXIT.internal,
   MEMORY_LIMIT: EXIT.limit,
   VAR_LIMIT: EXIT.limit,

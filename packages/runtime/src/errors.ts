@@ -26,6 +26,7 @@ export type TenonErrorCode =
   | 'CAPABILITY_DENIED'
   | 'HTTP_FAILED'
   | 'WORKER_CRASHED'
+  | 'ABORTED'
   | 'REENTRANT_CALL'
   | 'CLOSED'
   | 'UNSUPPORTED'
@@ -84,6 +85,7 @@ export type AnyTenonError =
   | HttpError
   | StateError
   | PoolError
+  | AbortError
   | InternalError;
 
 /** True for any TenonError, even one thrown by another copy of this package; narrows by `code`. */
@@ -304,6 +306,17 @@ export class PoolError extends TenonError {
 }
 
 /**
+ * The caller's AbortSignal ended the call (a pool call, before or while it ran); `cause` is the
+ * signal's reason. Named as the web platform names it, so `error.name === 'AbortError'` checks still work.
+ */
+export class AbortError extends TenonError {
+  declare readonly code: 'ABORTED';
+  constructor(message: string, options?: TenonErrorOptions) {
+    super('ABORTED', message, options);
+  }
+}
+
+/**
  * Tenon's own code threw during a call (a JavaScript error that is neither the plug-in's trap nor a
  * coded error): a host bug, never blamed on the plug-in. The original error, with its stack, is the `cause`.
  */
@@ -330,6 +343,7 @@ const CLASSES: Record<string, { prototype: TenonError }> = {
   HttpError,
   StateError,
   PoolError,
+  AbortError,
   InternalError,
 };
 

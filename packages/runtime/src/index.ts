@@ -10,6 +10,7 @@ export { compilePlugin, createPlugin, type PluginSource } from './compile.js';
 export { CompiledPlugin } from './compiled.js';
 /** Every error class, the TenonError brand guard, and the codes. */
 export {
+  AbortError,
   type AnyTenonError,
   CapabilityError,
   FuelExhaustedError,
@@ -46,8 +47,8 @@ export { type Manifest, type MemoryLimits, parseManifest, type WasmSource } from
 /** A compiled plug-in, an instance, and a call's output. */
 export { PluginOutput } from './output.js';
 export { type CallOptions, type CallStats, Plugin, type PluginInput } from './plugin.js';
-/** Worker threads: run plug-ins on every core, with async host functions. */
-export { createPool, Pool, type PoolCallOptions, type PoolOptions } from './pool/pool.js';
+/** Worker threads: run plug-ins on every core, with per-call limits and stats, async host functions or ones run in the workers. */
+export { createPool, Pool, type PoolCallOptions, type PoolCallResult, type PoolOptions } from './pool/pool.js';
 /** Options for compiling a plug-in. */
 export type { PluginOptions, SizeLimits } from './settings.js';
 /** What a call wrote to WASI stdout and stderr (`plugin.stdio`). */

@@ -29,6 +29,8 @@ export interface CallOptions {
   hostContext?: unknown;
   /** Fuel limit for this call, overriding the plug-in's `fuel` option. */
   fuel?: number;
+  /** Deadline for this call in milliseconds, overriding the plug-in's `timeoutMs` (needs a metered plug-in). */
+  timeoutMs?: number;
   /** Answers (or watches) this call's HTTP requests instead of sending them: record and replay. */
   httpExchange?: HttpExchanger;
 }
@@ -203,6 +205,16 @@ export class Plugin implements CallContextOwner {
           `Cannot limit "${name}" to ${options.fuel} fuel: the plug-in was compiled without metering (pass meter: true)`,
         );
     }
+    const timeoutMs = options?.timeoutMs ?? this.#settings.timeoutMs;
+    if (options?.timeoutMs !== undefined) {
+      if (!(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0))
+        throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`);
+      if (!this.#meter)
+        throw new StateError(
+          'UNSUPPORTED',
+          `Cannot limit "${name}" to ${options.timeoutMs} ms: the plug-in was compiled without metering (pass meter: true)`,
+        );
+    }
     if (this.#meter) this.#lastStarted = performance.now();
     this.#calling = true;
     this.#hostContext = options?.hostContext;
@@ -213,7 +225,7 @@ export class Plugin implements CallContextOwner {
     this.#http.exchanger = options?.httpExchange;
     try {
       if (this.#settings.instance === 'fresh') this.#freshInstance(name);
-      this.#meter?.start(name, fuel, this.#settings.timeoutMs);
+      this.#meter?.start(name, fuel, timeoutMs);
       this.#world.reset?.();
       const live = this.#liveOrBuild();
       const fn = this.#function(live, name);

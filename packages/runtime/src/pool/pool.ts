@@ -1,16 +1,20 @@
 // A pool of worker threads running plug-ins on every core. Plug-ins are compiled once in this
 // thread and their modules shared with the workers; calls travel in batches, so many calls in
-// flight cost a thread hop per batch, not per call. Host functions run here, and may be async.
-import { createHash } from 'node:crypto';
+// flight cost a thread hop per batch, not per call. Host functions run here, and may be async, or
+// in the workers when they come from the pool's `hostFunctions` module.
 import { availableParallelism } from 'node:os';
-import { MessageChannel, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
-import { compilePlugin, type PluginSource } from '../compile.js';
-import { CompiledPlugin } from '../compiled.js';
-import { PoolError, reviveError, StateError, TimeoutError } from '../errors.js';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import type { PluginSource } from '../compile.js';
+import type { CompiledPlugin } from '../compiled.js';
+import { AbortError, PoolError, reviveError, type SerializedError, StateError, TimeoutError } from '../errors.js';
+import type { HostFunction } from '../host-functions.js';
 import { PluginOutput } from '../output.js';
-import type { PluginInput } from '../plugin.js';
-import type { PluginOptions, PluginSettings } from '../settings.js';
+import type { CallStats, PluginInput } from '../plugin.js';
+import { checkFuel } from '../settings.js';
 import { startWorker } from '../worker-url.js';
+import { PluginDefinitions, type Pooled } from './definitions.js';
+import { hostModuleUrl, importHostFunctions } from './host-module.js';
+import type { PoolCallOptions, PoolCallResult, PoolOptions } from './options.js';
 import {
   CONTROL,
   CONTROL_BYTES,
@@ -18,44 +22,12 @@ import {
   type FromWorker,
   type HostCall,
   type HostReply,
-  type PluginDefinition,
+  type Job,
+  type WorkerData,
 } from './protocol.js';
 import { RemoteCallContext } from './remote-context.js';
 
-export interface PoolOptions {
-  /** Worker threads; default: the machine's available parallelism. */
-  size?: number;
-  /** Options for the plug-ins the pool compiles from a source (a CompiledPlugin keeps its own). */
-  plugin?: PluginOptions;
-  /** Most calls sent to a worker in one message (default 64). */
-  maxBatch?: number;
-  /**
-   * Last-resort wall-clock limit per call, in milliseconds: past it the call fails with TIMEOUT
-   * (within about 50 ms: the watchdog looks every 20 ms) and its worker is replaced at once, while
-   * the old one is terminated in the background. Default: a plug-in's own `timeoutMs` plus 1 s
-   * (none when it has no timeoutMs).
-   */
-  hardTimeoutMs?: number;
-  /** V8 heap limits for each worker (a worker that exceeds them dies, and is replaced). */
-  resourceLimits?: ResourceLimits;
-}
-
-export interface PoolCallOptions {
-  /** Given to host functions as `context.hostContext`; it never leaves this thread. */
-  hostContext?: unknown;
-}
-
-interface Pooled {
-  id: number;
-  definition: PluginDefinition;
-  settings: PluginSettings;
-}
-
-/** A plug-in the pool knows, compiling or ready. */
-interface Definition {
-  promise: Promise<Pooled>;
-  value: Pooled | undefined;
-}
+export type { PoolCallOptions, PoolCallResult, PoolOptions } from './options.js';
 
 interface PendingCall {
   id: number;
@@ -64,8 +36,17 @@ interface PendingCall {
   fn: string | null;
   input: Uint8Array | string | undefined;
   hostContext: unknown;
+  fuel: number | undefined;
+  timeoutMs: number | undefined;
+  withStats: boolean;
+  signal: AbortSignal | undefined;
   attempts: number;
-  resolve: (output: PluginOutput) => void;
+  /** The worker holding it, and its cancel flag there; undefined while it waits in this thread. */
+  slot: Slot | undefined;
+  flag: number;
+  /** Settled (or aborted while its plug-in compiled): nothing more happens to it. */
+  settled: boolean;
+  resolve: (value: PluginOutput | PoolCallResult) => void;
   reject: (error: Error) => void;
 }
 
@@ -73,12 +54,15 @@ interface Slot {
   worker: Worker;
   words: Int32Array;
   startedAt: Float64Array;
+  cancel: Uint8Array;
+  /** Which half of `cancel` the next batch uses (batches finish in order, and at most two are held). */
+  half: number;
   hostPort: MessagePort;
   defined: Set<number>;
   inFlight: Map<number, PendingCall>;
   batches: number;
   /** Set when the pool terminates the worker on purpose. */
-  killed: { reason: 'timeout'; job: number; limitMs: number } | { reason: 'closed' } | undefined;
+  killed: 'timeout' | 'aborted' | 'closed' | undefined;
   lastError: Error | undefined;
 }
 
@@ -95,18 +79,17 @@ export class Pool {
   readonly #maxBatch: number;
   readonly #slots: Slot[] = [];
   readonly #queue: PendingCall[] = [];
-  readonly #byId = new Map<number, Pooled>();
-  readonly #byKey = new Map<string, Definition>();
-  readonly #byObject = new WeakMap<object, Definition>();
+  readonly #plugins: PluginDefinitions;
   /** Calls accepted whose plug-in is still compiling. */
   #admitting = 0;
-  #nextPlugin = 0;
   #nextCall = 0;
   #scheduled = false;
   #watchdog: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #drained: (() => void) | undefined;
   #closed = false;
+  /** The hostFunctions module's URL, for the workers. */
+  readonly #hostModule: string | undefined;
 
   constructor(options: PoolOptions = {}) {
     const size = options.size ?? availableParallelism();
@@ -114,6 +97,15 @@ export class Pool {
     this.size = size;
     this.#options = options;
     this.#maxBatch = options.maxBatch ?? 64;
+    let ownFunctions: Promise<readonly HostFunction[]> | undefined;
+    if (options.hostFunctions !== undefined) {
+      this.#hostModule = hostModuleUrl(options.hostFunctions).href;
+      // imported here too, to compile and link plug-ins against; a module that fails to import
+      // fails each call that needs it, and is not an unhandled rejection
+      ownFunctions = importHostFunctions(this.#hostModule);
+      ownFunctions.catch(() => {});
+    }
+    this.#plugins = new PluginDefinitions(options.plugin, ownFunctions);
     for (let i = 0; i < size; i++) this.#slots.push(this.#startSlot());
   }
 
@@ -121,10 +113,24 @@ export class Pool {
    * Calls `fn` of a plug-in in a worker. `source` is anything createPlugin() takes (compiled once
    * per pool with the pool's `plugin` options, and remembered by value for strings, URLs and bytes,
    * by identity for other objects) or a CompiledPlugin. Fails with the same TenonErrors as Plugin.call(),
-   * PoolError (WORKER_CRASHED) when the worker died under this call, or StateError CLOSED.
+   * PoolError (WORKER_CRASHED) when the worker died under this call, AbortError (ABORTED) when
+   * `options.signal` aborted it, or StateError CLOSED.
    */
   call(source: CompiledPlugin | PluginSource, fn: string, input?: PluginInput, options: PoolCallOptions = {}): Promise<PluginOutput> {
-    return this.#submit(source, fn, input, options);
+    return this.#submit(source, fn, input, options, false) as Promise<PluginOutput>;
+  }
+
+  /**
+   * As call(), and what the call cost (fuel, time, HTTP requests...): the stats Plugin.stats gives.
+   * A failed call's error carries them as `error.stats` when the call reached its plug-in.
+   */
+  callWithStats(
+    source: CompiledPlugin | PluginSource,
+    fn: string,
+    input?: PluginInput,
+    options: PoolCallOptions = {},
+  ): Promise<PoolCallResult> {
+    return this.#submit(source, fn, input, options, true) as Promise<PoolCallResult>;
   }
 
   /**
@@ -132,23 +138,47 @@ export class Pool {
    * every call uses), so a failing or endless start function fails here, within its timeoutMs.
    */
   async prepare(source: CompiledPlugin | PluginSource): Promise<void> {
-    await this.#submit(source, null, undefined, {});
+    await this.#submit(source, null, undefined, {}, false);
   }
 
-  #submit(source: CompiledPlugin | PluginSource, fn: string | null, input: PluginInput, options: PoolCallOptions): Promise<PluginOutput> {
-    if (this.#closing) return Promise.reject(new StateError('CLOSED', `Cannot call "${fn ?? '(instantiate)'}": the pool is closed`));
-    const entry = this.#pooled(source);
-    return new Promise<PluginOutput>((resolve, reject) => {
+  #submit(
+    source: CompiledPlugin | PluginSource,
+    fn: string | null,
+    input: PluginInput,
+    options: PoolCallOptions,
+    withStats: boolean,
+  ): Promise<PluginOutput | PoolCallResult> {
+    const what = fn ?? '(instantiate)';
+    if (this.#closing) return Promise.reject(new StateError('CLOSED', `Cannot call "${what}": the pool is closed`));
+    const { fuel, timeoutMs, signal } = options;
+    try {
+      if (fuel !== undefined) checkFuel(fuel, 'fuel');
+      if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0))
+        throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal?.aborted) return Promise.reject(aborted(what, 'before it was queued', signal));
+    const entry = this.#plugins.get(source);
+    return new Promise<PluginOutput | PoolCallResult>((resolve, reject) => {
       const call: PendingCall = {
         id: ++this.#nextCall,
         pooled: entry.value as Pooled,
         fn,
         input: input instanceof ArrayBuffer ? new Uint8Array(input) : (input as Uint8Array | string | undefined),
         hostContext: options.hostContext,
+        fuel,
+        timeoutMs,
+        withStats,
+        signal,
         attempts: 0,
+        slot: undefined,
+        flag: 0,
+        settled: false,
         resolve,
         reject,
       };
+      if (signal) this.#watchSignal(call, signal);
       if (entry.value) {
         this.#enqueue(call);
         return;
@@ -156,15 +186,60 @@ export class Pool {
       // admitted now, queued once compiled: close() waits for it
       this.#admitting++;
       entry.promise
-        .then((pooled) => {
-          call.pooled = pooled;
-          this.#enqueue(call);
-        }, reject)
+        .then(
+          (pooled) => {
+            call.pooled = pooled;
+            if (!call.settled) this.#enqueue(call);
+          },
+          (error: Error) => call.reject(error),
+        )
         .finally(() => {
           this.#admitting--;
           this.#maybeDrained();
         });
     });
+  }
+
+  /** Settling the call stops listening to its signal; an abort before then ends it wherever it is. */
+  #watchSignal(call: PendingCall, signal: AbortSignal): void {
+    const onAbort = () => this.#abort(call, signal);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const { resolve, reject } = call;
+    call.resolve = (value) => {
+      call.settled = true;
+      signal.removeEventListener('abort', onAbort);
+      resolve(value);
+    };
+    call.reject = (error) => {
+      call.settled = true;
+      signal.removeEventListener('abort', onAbort);
+      reject(error);
+    };
+  }
+
+  #abort(call: PendingCall, signal: AbortSignal): void {
+    if (call.settled) return;
+    const what = call.fn ?? '(instantiate)';
+    const slot = call.slot;
+    if (!slot) {
+      // queued here, or its plug-in still compiling (then it is never queued)
+      const index = this.#queue.indexOf(call);
+      if (index !== -1) this.#queue.splice(index, 1);
+      call.reject(aborted(what, 'while queued', signal));
+      this.#maybeDrained();
+      return;
+    }
+    if (!slot.inFlight.has(call.id)) return;
+    // raised before the running job is read: a worker that starts the job after this skips it
+    Atomics.store(slot.cancel, call.flag, 1);
+    if (Atomics.load(slot.words, CONTROL.job) === call.id) {
+      this.#abandon(slot, call.id, 'aborted', () => aborted(what, 'while it ran: its worker was replaced', signal));
+      return;
+    }
+    slot.inFlight.delete(call.id);
+    if (slot.inFlight.size === 0) slot.worker.unref();
+    call.reject(aborted(what, 'while queued in a worker', signal));
+    this.#maybeDrained();
   }
 
   #enqueue(call: PendingCall): void {
@@ -203,7 +278,7 @@ export class Pool {
     clearInterval(this.#watchdog);
     await Promise.all(
       this.#slots.map((slot) => {
-        slot.killed = { reason: 'closed' };
+        slot.killed = 'closed';
         slot.hostPort.close();
         return slot.worker.terminate();
       }),
@@ -213,53 +288,6 @@ export class Pool {
   #maybeDrained(): void {
     if (this.#drained && this.#admitting === 0 && this.#queue.length === 0 && this.#slots.every((s) => s.inFlight.size === 0))
       this.#drained();
-  }
-
-  #pooled(source: CompiledPlugin | PluginSource): Definition {
-    const object = typeof source === 'object' ? source : undefined;
-    // an object seen before is found by identity, without hashing its bytes again
-    const known = object && this.#byObject.get(object);
-    if (known) return known;
-    const key = sourceKey(source);
-    let entry = key === undefined ? undefined : this.#byKey.get(key);
-    if (!entry) {
-      const created: Definition = { promise: this.#define(source), value: undefined };
-      created.promise.then(
-        (pooled) => {
-          created.value = pooled;
-        },
-        // a source that failed to compile is tried again on the next call
-        () => {
-          if (key !== undefined) this.#byKey.delete(key);
-          if (object) this.#byObject.delete(object);
-        },
-      );
-      if (key !== undefined) this.#byKey.set(key, created);
-      entry = created;
-    }
-    if (object) this.#byObject.set(object, entry);
-    return entry;
-  }
-
-  async #define(source: CompiledPlugin | PluginSource): Promise<Pooled> {
-    const compiled = source instanceof CompiledPlugin ? source : await compilePlugin(source, this.#options.plugin);
-    const { functions, logger, onHttpRequest, ...portable } = compiled.settings;
-    const id = ++this.#nextPlugin;
-    const definition: PluginDefinition = {
-      id,
-      ...compiled.parts,
-      settings: portable,
-      functions: functions.map(({ namespace, name, params, results }) => ({
-        ...(namespace !== undefined && { namespace }),
-        name,
-        ...(params !== undefined && { params }),
-        ...(results !== undefined && { results }),
-      })),
-      auditHttp: onHttpRequest !== undefined,
-    };
-    const pooled = { id, definition, settings: compiled.settings };
-    this.#byId.set(id, pooled);
-    return pooled;
   }
 
   #schedule(): void {
@@ -280,25 +308,35 @@ export class Pool {
       if (!slot) break;
       const count = Math.min(this.#maxBatch, Math.max(1, Math.ceil(this.#queue.length / this.#slots.length)));
       const calls = this.#queue.splice(0, count);
-      for (const call of calls) {
+      const first = slot.half * this.#maxBatch;
+      slot.half ^= 1;
+      const jobs: Job[] = [];
+      for (const [index, call] of calls.entries()) {
         if (!slot.defined.has(call.pooled.id)) {
           slot.worker.postMessage({ type: 'define', plugin: call.pooled.definition });
           slot.defined.add(call.pooled.id);
         }
         slot.inFlight.set(call.id, call);
+        call.slot = slot;
+        call.flag = first + index;
+        // this half's flags were last used two batches ago, and that batch is done
+        Atomics.store(slot.cancel, call.flag, 0);
+        jobs.push(jobOf(call));
       }
       slot.batches++;
       slot.worker.ref();
-      slot.worker.postMessage({ type: 'run', jobs: calls.map(({ id, pooled, fn, input }) => ({ id, plugin: pooled.id, fn, input })) });
+      slot.worker.postMessage({ type: 'run', jobs, first });
     }
     this.#watch();
   }
 
   #startSlot(): Slot {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
+    const cancel = new SharedArrayBuffer(BATCHES_IN_FLIGHT * this.#maxBatch);
     const { port1, port2 } = new MessageChannel();
+    const workerData: WorkerData = { control, cancel, hostPort: port2, hostFunctions: this.#hostModule };
     const worker = startWorker(import.meta.url, 'worker', {
-      workerData: { control, hostPort: port2 },
+      workerData,
       transferList: [port2],
       ...(this.#options.resourceLimits && { resourceLimits: this.#options.resourceLimits }),
     });
@@ -306,6 +344,8 @@ export class Pool {
       worker,
       words: new Int32Array(control, 0, 2),
       startedAt: new Float64Array(control, CONTROL_STARTED_AT, 1),
+      cancel: new Uint8Array(cancel),
+      half: 0,
       hostPort: port1,
       defined: new Set(),
       inFlight: new Map(),
@@ -329,8 +369,9 @@ export class Pool {
           const call = slot.inFlight.get(result.id);
           if (!call) continue;
           slot.inFlight.delete(result.id);
-          if ('output' in result) call.resolve(PluginOutput.of(result.output));
-          else call.reject(reviveError(result.error));
+          if ('error' in result) call.reject(failure(result.error, call.withStats ? result.stats : undefined));
+          else if (call.withStats && result.stats) call.resolve({ output: PluginOutput.of(result.output), stats: result.stats });
+          else call.resolve(PluginOutput.of(result.output));
         }
         slot.batches--;
         if (slot.inFlight.size === 0) slot.worker.unref();
@@ -339,10 +380,10 @@ export class Pool {
         break;
       }
       case 'log':
-        this.#byId.get(message.plugin)?.settings.logger[message.level](message.line);
+        this.#plugins.byId(message.plugin)?.settings.logger[message.level](message.line);
         break;
       case 'http':
-        this.#byId.get(message.plugin)?.settings.onHttpRequest?.(message.record);
+        this.#plugins.byId(message.plugin)?.settings.onHttpRequest?.(message.record);
         break;
       case 'host-call':
         void this.#serveHostCall(slot, message);
@@ -351,7 +392,7 @@ export class Pool {
   }
 
   async #serveHostCall(slot: Slot, call: HostCall): Promise<void> {
-    const fn = this.#byId.get(call.plugin)?.settings.functions[call.fn];
+    const fn = this.#plugins.byId(call.plugin)?.settings.functions[call.fn];
     const context = new RemoteCallContext(call.blocks, slot.inFlight.get(call.job)?.hostContext, call.vars);
     let reply: HostReply;
     try {
@@ -392,26 +433,24 @@ export class Pool {
    * interrupts a plug-in only between instructions, and one bulk instruction may run long), so
    * the pool never waits for it; the old worker is unreferenced and cannot hold the process open.
    */
-  #abandon(slot: Slot, running: number, limitMs: number): void {
-    slot.killed = { reason: 'timeout', job: running, limitMs };
+  #abandon(slot: Slot, running: number, reason: 'timeout' | 'aborted', failure: (call: PendingCall) => Error): void {
+    slot.killed = reason;
     slot.worker.removeAllListeners('message');
     slot.worker.unref();
     void slot.worker.terminate();
-    this.#replace(
-      slot,
-      running,
-      (call) =>
-        new TimeoutError(
-          `Plug-in function "${call.fn ?? '(instantiate)'}" ran past the pool's hard ${limitMs} ms limit: its worker was terminated`,
-          limitMs,
-        ),
-    );
+    this.#replace(slot, running, failure);
   }
 
-  /** Fail the call `running` with `failure`, queue the slot's other calls again (up to MAX_ATTEMPTS), and start a new worker. */
+  /**
+   * Fail the call `running` with `failure`, queue the slot's other calls again (up to MAX_ATTEMPTS:
+   * then they fail with WORKER_CRASHED), and start a new worker.
+   */
   #replace(slot: Slot, running: number, failure: (call: PendingCall) => Error): void {
     for (const call of slot.inFlight.values()) {
-      if (call.id === running || ++call.attempts >= MAX_ATTEMPTS) call.reject(failure(call));
+      call.slot = undefined;
+      if (call.id === running) call.reject(failure(call));
+      else if (++call.attempts >= MAX_ATTEMPTS)
+        call.reject(new PoolError(`Plug-in function "${call.fn ?? '(instantiate)'}" lost its worker ${MAX_ATTEMPTS} times`));
       else this.#queue.unshift(call);
     }
     slot.inFlight.clear();
@@ -435,9 +474,19 @@ export class Pool {
         const running = Atomics.load(slot.words, CONTROL.job);
         const call = running === 0 || slot.killed ? undefined : slot.inFlight.get(running);
         if (!call) continue;
-        const own = call.pooled.settings.timeoutMs;
+        const own = call.timeoutMs ?? call.pooled.settings.timeoutMs;
         const limitMs = this.#options.hardTimeoutMs ?? (own === undefined ? undefined : own + HARD_TIMEOUT_GRACE_MS);
-        if (limitMs !== undefined && Date.now() - (slot.startedAt[0] as number) > limitMs) this.#abandon(slot, running, limitMs);
+        if (limitMs !== undefined && Date.now() - (slot.startedAt[0] as number) > limitMs)
+          this.#abandon(
+            slot,
+            running,
+            'timeout',
+            () =>
+              new TimeoutError(
+                `Plug-in function "${call.fn ?? '(instantiate)'}" ran past the pool's hard ${limitMs} ms limit: its worker was terminated`,
+                limitMs,
+              ),
+          );
       }
       if (!this.#slots.some((s) => s.inFlight.size > 0)) {
         clearInterval(this.#watchdog);
@@ -448,16 +497,24 @@ export class Pool {
   }
 }
 
-/**
- * Sources remembered by value: strings and URLs as written, module bytes by their sha256 (a host
- * that reads the file again per call must not get a new plug-in, and a new instance, each time).
- */
-function sourceKey(source: CompiledPlugin | PluginSource): string | undefined {
-  if (typeof source === 'string') return source;
-  if (source instanceof URL) return source.href;
-  if (source instanceof Uint8Array || source instanceof ArrayBuffer)
-    return `sha256:${createHash('sha256').update(new Uint8Array(source)).digest('hex')}`;
-  return undefined;
+/** What a worker needs of a call: only the options the caller gave travel. */
+function jobOf(call: PendingCall): Job {
+  const job: Job = { id: call.id, plugin: call.pooled.id, fn: call.fn, input: call.input };
+  if (call.fuel !== undefined) job.fuel = call.fuel;
+  if (call.timeoutMs !== undefined) job.timeoutMs = call.timeoutMs;
+  if (call.withStats) job.stats = true;
+  return job;
+}
+
+/** A failed call's error, carrying the call's stats as `stats` when callWithStats asked for them. */
+function failure(error: SerializedError, stats: CallStats | undefined): Error {
+  const revived = reviveError(error);
+  if (stats) Object.defineProperty(revived, 'stats', { value: stats, enumerable: false, configurable: true });
+  return revived;
+}
+
+function aborted(what: string, when: string, signal: AbortSignal): AbortError {
+  return new AbortError(`Call of plug-in function "${what}" was aborted ${when}`, { cause: signal.reason });
 }
 
 /** A pool of `size` worker threads (default: one per core) for running plug-ins in parallel. */

@@ -1,9 +1,11 @@
 // The messages between a pool and its workers. Calls go in batches; results come back in batches.
 // Host-function calls go the other way, one at a time, while the worker blocks for the answer.
+import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from '../errors.js';
 import type { ValueType } from '../host-functions.js';
 import type { HttpRequestRecord } from '../http/plugin-http.js';
 import type { LogLevel } from '../log.js';
+import type { CallStats } from '../plugin.js';
 import type { PluginSettings } from '../settings.js';
 
 /** The settings that can cross a thread; functions, the logger and the audit hook stay with the pool. */
@@ -14,6 +16,8 @@ export interface HostFunctionShape {
   name: string;
   params?: readonly ValueType[];
   results?: readonly ValueType[];
+  /** The index of the worker's own function (from the pool's hostFunctions module) that serves it, run there. */
+  local?: number;
 }
 
 export interface PluginDefinition {
@@ -32,11 +36,31 @@ export interface Job {
   /** The function to call, or null to instantiate the plug-in only (Pool.prepare). */
   fn: string | null;
   input: Uint8Array | string | undefined;
+  /** Per-call limits, present only when the caller gave them. */
+  fuel?: number;
+  timeoutMs?: number;
+  /** Whether the caller wants the call's stats back. */
+  stats?: true;
 }
 
-export type ToWorker = { type: 'define'; plugin: PluginDefinition } | { type: 'run'; jobs: Job[] };
+/**
+ * `first`: the index in the worker's cancel flags of the batch's first job (the next ones follow):
+ * the pool raises a job's flag when its caller aborts it, and the worker skips a flagged job.
+ */
+export type ToWorker = { type: 'define'; plugin: PluginDefinition } | { type: 'run'; jobs: Job[]; first: number };
 
-export type JobResult = { id: number; output: Uint8Array } | { id: number; error: SerializedError };
+/** `stats` when the caller asked for them (a failed call's too, when it got as far as the plug-in). */
+export type JobResult = { id: number; output: Uint8Array; stats?: CallStats } | { id: number; error: SerializedError; stats?: CallStats };
+
+/** What a worker is started with. */
+export interface WorkerData {
+  control: SharedArrayBuffer;
+  /** One byte per job slot of the two batches a worker may hold. */
+  cancel: SharedArrayBuffer;
+  hostPort: MessagePort;
+  /** The URL of the module of host functions the worker runs itself. */
+  hostFunctions: string | undefined;
+}
 
 export type FromWorker =
   | { type: 'done'; results: JobResult[] }

@@ -1,12 +1,13 @@
 // A pool worker: holds the plug-ins the pool defined (compiled once, sent as modules) with one ready
 // instance each, runs batches of calls, and reports each batch's results in one message.
-import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { CompiledPlugin } from '../compiled.js';
 import { serializeError } from '../errors.js';
 import type { CallContext, HostFunction, KernelCallContext } from '../host-functions.js';
 import type { Logger } from '../log.js';
-import type { Plugin } from '../plugin.js';
+import type { CallOptions, CallStats, Plugin } from '../plugin.js';
 import type { PluginSettings } from '../settings.js';
+import { importHostFunctions } from './host-module.js';
 import {
   CONTROL,
   CONTROL_STARTED_AT,
@@ -19,10 +20,12 @@ import {
   PLACEHOLDER_BASE,
   type PluginDefinition,
   type ToWorker,
+  type WorkerData,
 } from './protocol.js';
 
-const { control, hostPort } = workerData as { control: SharedArrayBuffer; hostPort: MessagePort };
+const { control, cancel, hostPort, hostFunctions } = workerData as WorkerData;
 const words = new Int32Array(control, 0, 2);
+const cancelled = new Uint8Array(cancel);
 const startedAt = new Float64Array(control, CONTROL_STARTED_AT, 1);
 const port = parentPort!;
 const send = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
@@ -40,9 +43,21 @@ const MAX_LIVE = 64;
 const TRANSFER_BYTES = 16 * 1024;
 let hostSeq = 0;
 
+/** The host functions this worker runs itself; a module that fails here fails the plug-ins that use it. */
+let ownFunctions: readonly HostFunction[] = [];
+let ownFailure: unknown;
+if (hostFunctions !== undefined) {
+  try {
+    ownFunctions = await importHostFunctions(hostFunctions);
+  } catch (error) {
+    ownFailure = error;
+  }
+}
+
+// messages that came during the import above waited on the port: it starts with this listener
 port.on('message', (message: ToWorker) => {
   if (message.type === 'define') define(message.plugin);
-  else run(message.jobs);
+  else run(message.jobs, message.first);
 });
 
 function define(definition: PluginDefinition): void {
@@ -56,10 +71,13 @@ function define(definition: PluginDefinition): void {
   const settings: PluginSettings = {
     ...definition.settings,
     logger,
-    functions: definition.functions.map((shape, index) => proxy(id, index, shape)),
+    functions: definition.functions.map((shape, index) =>
+      shape.local === undefined ? proxy(id, index, shape) : (ownFunctions[shape.local] as HostFunction),
+    ),
     onHttpRequest: definition.auditHttp ? (record) => send({ type: 'http', plugin: id, record }) : undefined,
   };
   try {
+    if (ownFailure !== undefined && definition.functions.some((shape) => shape.local !== undefined)) throw ownFailure;
     plugins.set(id, {
       compiled: new CompiledPlugin(settings, definition.modules, definition.main),
       failure: undefined,
@@ -70,18 +88,22 @@ function define(definition: PluginDefinition): void {
   }
 }
 
-function run(jobs: readonly Job[]): void {
+function run(jobs: readonly Job[], first: number): void {
   const results: JobResult[] = [];
   const transfer: ArrayBuffer[] = [];
-  for (const job of jobs) {
+  for (const [index, job] of jobs.entries()) {
+    // the job is marked running before its flag is read: an abort that comes between sees it running
     Atomics.store(words, CONTROL.job, job.id);
+    if (Atomics.load(cancelled, first + index) !== 0) continue; // its caller gave up on it, and has its answer
     startedAt[0] = Date.now();
+    let instance: Plugin | undefined;
+    let started: number | undefined;
     try {
       const loaded = plugins.get(job.plugin);
       if (!loaded) throw new Error(`plug-in ${job.plugin} was never defined in this worker`);
       if (!loaded.compiled) throw loaded.failure;
       loaded.instance ??= loaded.compiled.instantiate();
-      const instance = loaded.instance;
+      instance = loaded.instance;
       live.delete(loaded);
       live.add(loaded);
       if (live.size > MAX_LIVE) evictOldest();
@@ -89,18 +111,32 @@ function run(jobs: readonly Job[]): void {
         results.push({ id: job.id, output: new Uint8Array(0) });
         continue;
       }
-      const output = instance.call(job.fn, job.input).bytes();
-      results.push({ id: job.id, output });
+      started = job.stats && performance.now();
+      const output = instance.call(job.fn, job.input, callOptions(job)).bytes();
+      results.push(started === undefined ? { id: job.id, output } : { id: job.id, output, stats: statsOf(instance, started) });
       // large outputs move rather than copy (bytes() hands over an array of its own); small ones
       // copy faster than a transfer sets up
       if (output.byteLength >= TRANSFER_BYTES && output.byteLength === output.buffer.byteLength)
         transfer.push(output.buffer as ArrayBuffer);
     } catch (error) {
-      results.push({ id: job.id, error: serializeError(error) });
+      // a call that failed after it started cost something too: its caller may bill it
+      const stats = started !== undefined && instance ? statsOf(instance, started) : undefined;
+      results.push(stats ? { id: job.id, error: serializeError(error), stats } : { id: job.id, error: serializeError(error) });
     }
   }
   Atomics.store(words, CONTROL.job, 0);
   send({ type: 'done', results }, transfer);
+}
+
+function statsOf(instance: Plugin, started: number): CallStats {
+  const stats = instance.stats;
+  // an unmetered plug-in does not read the clock; a pooled call's caller still gets its time
+  return stats.durationMs === undefined ? { ...stats, durationMs: performance.now() - started } : stats;
+}
+
+function callOptions(job: Job): CallOptions | undefined {
+  if (job.fuel === undefined && job.timeoutMs === undefined) return undefined;
+  return { ...(job.fuel !== undefined && { fuel: job.fuel }), ...(job.timeoutMs !== undefined && { timeoutMs: job.timeoutMs }) };
 }
 
 /** Close the least recently used instance (its memories go back to the system); it is rebuilt if called again. */
