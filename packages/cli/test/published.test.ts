@@ -79,7 +79,9 @@ describe('the packed packages, installed outside the repository', () => {
     }
   });
 
-  test('a host script runs a plug-in in process, in a pool and through the Extism drop-in, and cannot reach internals', { timeout: 180_000 }, async () => {
+  test('a host script runs a plug-in in process, in a pool and through the Extism drop-in, and cannot reach internals', {
+    timeout: 180_000,
+  }, async () => {
     const host = join(dir, 'host');
     await mkdir(host);
     await writeFile(join(host, 'package.json'), '{ "name": "host", "private": true, "type": "module" }\n');
@@ -122,7 +124,9 @@ console.log(JSON.stringify({ output, fuelUsed, code, pooled, dropIn, internal })
     assert.match(refused, /nope[\s\S]*exit [1-9]/);
   });
 
-  test('a `tenon new` project installs against the tarballs, builds with the installed PDK and passes its cases', { timeout: 240_000 }, async () => {
+  test('a `tenon new` project installs against the tarballs, builds with the installed PDK and passes its cases', {
+    timeout: 240_000,
+  }, async () => {
     const host = join(dir, 'host');
     const project = join(dir, 'my-plugin');
     await sh(dir, `${JSON.stringify(join(host, 'node_modules/.bin/tenon'))} new my-plugin`);
