@@ -58,7 +58,8 @@ describe('the packed packages, installed outside the repository', () => {
       host = join(dir, 'host');
       await mkdir(host);
       await writeFile(join(host, 'package.json'), '{ "name": "host", "private": true, "type": "module" }\n');
-      await sh(host, `${INSTALL} ${tarballs.map((t) => JSON.stringify(t)).join(' ')}`);
+      // with the TypeScript a typed host checks against: one install, so npm resolves the tree once
+      await sh(host, `${INSTALL} typescript@5.9 @types/node@20 ${tarballs.map((t) => JSON.stringify(t)).join(' ')}`);
     },
     { timeout: 180_000 },
   );
@@ -127,6 +128,50 @@ console.log(JSON.stringify({ output, fuelUsed, code, pooled, dropIn, internal })
     assert.equal(call.trim(), '{"count":4}');
     const refused = await sh(host, './node_modules/.bin/tenon call count_vowels.wasm nope 2>&1; echo "exit $?"');
     assert.match(refused, /FUNCTION_NOT_FOUND: .*"nope"[\s\S]*exit 2/);
+  });
+
+  test('a TypeScript host type-checks against the installed declarations with @types/node 20, strict', { timeout: 180_000 }, async () => {
+    // a TypeScript host beside the JavaScript one; the README's stated requirement: @types/node 20, and
+    // TypeScript's `dom` lib, where its WebAssembly types live
+    await writeFile(
+      join(host, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          target: 'es2022',
+          lib: ['es2023', 'esnext.disposable', 'dom'],
+          types: ['node'],
+          noEmit: true,
+        },
+      }),
+    );
+    await writeFile(
+      join(host, 'host.ts'),
+      `import { type CallContext, createPlugin, isTenonError, type PluginOptions } from '@tenon/runtime';
+import createExtismPlugin from '@tenon/runtime/extism';
+import { main } from '@tenon/cli';
+const options: PluginOptions = { fuel: 1_000, logLevel: 'info', name: 'vowels', functions: [{ name: 'f', call: (c: CallContext) => c.getVarInt('n') }] };
+using plugin = await createPlugin('count_vowels.wasm', options);
+const stats: { fuel: number | undefined; durationMs: number | undefined } = plugin.stats;
+try { plugin.call('x'); } catch (e) { if (isTenonError(e) && e.code === 'PLUGIN_FAILED') console.log(e.pluginMessage, stats); }
+const text: string | undefined = plugin.getVarText('k');
+void createExtismPlugin; void main; void text;
+`,
+    );
+    // beside it, a file with one type error: tsc must report that error, and that one only, so the
+    // declarations are really read and the host's own use of them checks
+    await writeFile(
+      join(host, 'wrong.ts'),
+      `import { createPlugin } from '@tenon/runtime';\nawait createPlugin('x.wasm', { fuel: 'lots' });\n`,
+    );
+    const checked = await sh(host, 'node node_modules/typescript/bin/tsc -p .').then(
+      () => 'no errors',
+      (error: Error) => error.message,
+    );
+    const errors = checked.split('\n').filter((line) => /error TS\d+/.test(line));
+    assert.equal(errors.length, 1, checked);
+    assert.match(errors[0]!, /^wrong\.ts\(2,\d+\): error TS2322/);
   });
 
   test('a `tenon new` project installs against the tarballs, builds with the installed PDK and passes its cases', {
