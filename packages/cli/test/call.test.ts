@@ -58,7 +58,7 @@ describe('tenon call', () => {
   test('plug-in logs go to stderr at the chosen level', async () => {
     const result = await tenon(['call', fixture('logging'), 'log_all', '--input', 'note', '--log-level', 'warn']);
     assert.equal(result.status, 0);
-    assert.equal(result.stderr, '[warn] note\n[error] note\n');
+    assert.equal(result.stderr, '[warn] [logging] note\n[error] [logging] note\n');
   });
 
   test('--wasi runs a WASI plug-in, its stdout on stderr as logs', async () => {

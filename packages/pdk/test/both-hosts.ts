@@ -14,9 +14,10 @@ export interface Call {
   logLevel?: LogLevel;
 }
 
-/** Log lines as `level message`, in order. */
-export function recordingLogger(lines: string[]): Logger {
-  const line = (level: string) => (message: string) => lines.push(`${level} ${message}`);
+/** Log lines as `level message`, in order, without `prefix` when a line starts with it. */
+export function recordingLogger(lines: string[], prefix = ''): Logger {
+  const line = (level: string) => (message: string) =>
+    lines.push(`${level} ${prefix !== '' && message.startsWith(prefix) ? message.slice(prefix.length) : message}`);
   return { trace: line('trace'), debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
 }
 
@@ -25,7 +26,8 @@ export async function onTenon(wasm: Uint8Array, call: Call, logs: string[] = [])
     using plugin = await createPlugin(wasm, {
       config: call.config ?? {},
       functions: call.functions ?? [],
-      logger: recordingLogger(logs),
+      // Tenon starts each line with the plug-in's name, @extism/extism does not: compare the messages
+      logger: recordingLogger(logs, '[plugin] '),
       logLevel: call.logLevel ?? 'info',
     });
     return { output: plugin.call(call.fn, call.input).bytes() };

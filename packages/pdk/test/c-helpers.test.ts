@@ -44,7 +44,7 @@ describe("tenon.h's helpers", () => {
     assert.equal(plugin.call('helpers', 'r').text(), 'hej|4|r|unset', 'the third call removed the note');
     assert.deepEqual(
       logs,
-      ['info helpers ran', 'info helpers ran', 'info helpers ran', 'info helpers ran'],
+      ['info [plugin] helpers ran', 'info [plugin] helpers ran', 'info [plugin] helpers ran', 'info [plugin] helpers ran'],
       'debug lines stay under the info level',
     );
   });

@@ -167,7 +167,10 @@ function watchWrites(context: CallContext, wrote: (data: Uint8Array, offset: num
     length: (offset) => context.length(offset),
     free: (offset) => context.free(offset),
     getVar: (name) => context.getVar(name),
+    getVarText: (name) => context.getVarText(name),
+    getVarInt: (name) => context.getVarInt(name),
     setVar: (name, value) => context.setVar(name, value),
+    setVarInt: (name, value) => context.setVarInt(name, value),
   };
 }
 

@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { CompiledPlugin } from './compiled.js';
 import { type LimitCode, LimitError, LoadError, ManifestError, StateError, type TenonError } from './errors.js';
 import { instrument } from './limits/instrument.js';
+import { prefixedLogger } from './log.js';
 import { type Manifest, mainModuleIndex, parseManifest } from './manifest.js';
 import type { Plugin } from './plugin.js';
+import { pluginName } from './plugin-name.js';
 import { type PluginOptions, resolveSettings } from './settings.js';
 import { resolveSources } from './source.js';
 
@@ -50,7 +52,11 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
       }
     }),
   );
-  return new CompiledPlugin(settings, modules, mainModuleIndex(manifest));
+  const main = mainModuleIndex(manifest);
+  const name = pluginName(options.name, manifest, main, modules[main]!.module);
+  // the drop-in passes lines on as @extism/extism does, unprefixed
+  const logger = settings.extismJs ? settings.logger : prefixedLogger(settings.logger, name);
+  return new CompiledPlugin({ ...settings, logger }, modules, main);
 }
 
 /** Explain why a module failed to rewrite or compile, in terms of the bytes the user gave. */

@@ -1,4 +1,5 @@
 import type { Kernel } from './kernel/kernel.js';
+import { u64Bytes, varInt, varText } from './var-codec.js';
 
 /** A WebAssembly value type; `ptr` is an i64 Extism block offset. */
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'ptr';
@@ -55,8 +56,14 @@ export interface CallContext {
   free(offset: bigint | number): void;
   /** Read a var of this plug-in instance. */
   getVar(name: string): Uint8Array | undefined;
+  /** A var as UTF-8 text. */
+  getVarText(name: string): string | undefined;
+  /** A var as an unsigned little-endian integer (8 bytes, or 4 as the Go PDK writes); other lengths throw RangeError. */
+  getVarInt(name: string): bigint | undefined;
   /** Set (or with undefined, delete) a var of this plug-in instance, within `maxVarBytes`. */
   setVar(name: string, value: Uint8Array | string | undefined): void;
+  /** Set a var to the 8 little-endian bytes of a u64 (0 to 2^64-1), as PDKs read integers. */
+  setVarInt(name: string, value: bigint | number): void;
 }
 
 /** Host-side state a CallContext reads; owned by the plug-in instance. */
@@ -141,8 +148,20 @@ export class KernelCallContext implements CallContext {
     return this.#owner.getVar(name)?.slice();
   }
 
+  getVarText(name: string): string | undefined {
+    return varText(this.#owner.getVar(name));
+  }
+
+  getVarInt(name: string): bigint | undefined {
+    return varInt(name, this.#owner.getVar(name));
+  }
+
   setVar(name: string, value: Uint8Array | string | undefined): void {
     this.#owner.setVar(name, typeof value === 'string' ? encoder.encode(value) : value);
+  }
+
+  setVarInt(name: string, value: bigint | number): void {
+    this.#owner.setVar(name, u64Bytes(name, value));
   }
 
   /** @internal Every var, not copied: a pool worker posts them (a copy) to the pool's thread. */

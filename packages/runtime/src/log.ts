@@ -14,11 +14,33 @@ export interface Logger {
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export const LOG_OFF = 0x7fffffff;
 
-export function logLevelNumber(level: LogLevel): number {
+export function logLevelNumber(level: LogLevel, what = 'logLevel'): number {
   if (level === 'off') return LOG_OFF;
-  const index = LOG_LEVELS.indexOf(level);
-  if (index < 0) throw new TypeError(`logLevel must be one of ${[...LOG_LEVELS, 'off'].join(', ')}, got "${level}"`);
+  const index = LOG_LEVELS.indexOf(level as (typeof LOG_LEVELS)[number]);
+  if (index < 0) throw new TypeError(`${what} must be one of ${[...LOG_LEVELS, 'off'].join(', ')}, got "${level}"`);
   return index;
+}
+
+/**
+ * The level when the host sets none: TENON_LOG_LEVEL from the environment, else `warn`, so a
+ * chatty plug-in run a million times does not flood the host's console by default.
+ */
+export function defaultLogLevel(): { level: LogLevel; what: string } {
+  const fromEnv = process.env.TENON_LOG_LEVEL;
+  if (fromEnv === undefined || fromEnv === '') return { level: 'warn', what: 'logLevel' };
+  return { level: fromEnv.toLowerCase() as LogLevel, what: 'TENON_LOG_LEVEL' };
+}
+
+/** A logger that starts every line with `[name] `, so lines from many plug-ins on one console say whose they are. */
+export function prefixedLogger(logger: Logger, name: string): Logger {
+  const prefix = `[${name}] `;
+  return {
+    trace: (message) => logger.trace(prefix + message),
+    debug: (message) => logger.debug(prefix + message),
+    info: (message) => logger.info(prefix + message),
+    warn: (message) => logger.warn(prefix + message),
+    error: (message) => logger.error(prefix + message),
+  };
 }
 
 /** The default logger: the console, one method per level. */

@@ -1,3 +1,4 @@
+import { elapsedMs } from './clock.js';
 import type { CompiledPlugin } from './compiled.js';
 import {
   FunctionNotFoundError,
@@ -17,6 +18,7 @@ import { LOG_LEVELS } from './log.js';
 import { PluginOutput } from './output.js';
 import { checkFuel, type PluginSettings } from './settings.js';
 import { classifyTrap } from './trap.js';
+import { varInt, varText } from './var-codec.js';
 import { type CallStdio, emptyStdio, WasiStdio } from './wasi/stdio.js';
 import { deterministicWorld, realWorld, WasiSandbox, type WasiWorld, wasiExitCode } from './wasi/wasi.js';
 
@@ -39,7 +41,7 @@ export interface CallOptions {
 export interface CallStats {
   /** Fuel used (about one unit per WebAssembly instruction), or undefined for an unmetered module. */
   fuel: number | undefined;
-  /** Wall-clock time of the call, in milliseconds (metered plug-ins only: the clock costs ~45 ns a read). */
+  /** Wall-clock time of the call, in milliseconds to the microsecond (metered plug-ins only: the clock costs ~45 ns a read). */
   durationMs: number | undefined;
   /** Size of the plug-in's own memory, in 64 KiB pages. */
   memoryPages: number;
@@ -147,7 +149,7 @@ export class Plugin implements CallContextOwner {
   get stats(): CallStats {
     return {
       fuel: this.#lastFuel,
-      durationMs: this.#meter ? this.#lastEnded - this.#lastStarted : undefined,
+      durationMs: this.#meter ? elapsedMs(this.#lastStarted, this.#lastEnded) : undefined,
       memoryPages: (this.#live?.memory?.buffer.byteLength ?? 0) / 65536,
       kernelBytes: this.#closed ? 0 : this.#kernel.exports.host_heap_bytes(),
       httpRequests: this.#http.records,
@@ -223,6 +225,7 @@ export class Plugin implements CallContextOwner {
     this.#stdio?.reset();
     this.#http.begin();
     this.#http.exchanger = options?.httpExchange;
+    let failure: unknown;
     try {
       if (this.#settings.instance === 'fresh') this.#freshInstance(name);
       this.#meter?.start(name, fuel, timeoutMs);
@@ -248,12 +251,14 @@ export class Plugin implements CallContextOwner {
       if (name === '_start') this.#live = undefined;
       return this.#finish(this.#kernel, name, rc);
     } catch (error) {
-      throw this.#failure(error, name);
+      failure = this.#failure(error, name);
+      throw failure;
     } finally {
       this.#calling = false;
       this.#hostContext = undefined;
       if (this.#meter) {
-        this.#lastFuel = this.#meter.used;
+        // no plug-in code ran: the start-up of an instance rebuilt after a trap is not this call's fuel
+        this.#lastFuel = failure instanceof FunctionNotFoundError ? 0 : this.#meter.used;
         this.#lastEnded = performance.now();
       }
     }
@@ -358,6 +363,16 @@ export class Plugin implements CallContextOwner {
   /** Read a var of this instance. */
   getVar(name: string): Uint8Array | undefined {
     return this.#vars.get(name);
+  }
+
+  /** A var of this instance as UTF-8 text. */
+  getVarText(name: string): string | undefined {
+    return varText(this.#vars.get(name));
+  }
+
+  /** A var as an unsigned little-endian integer (8 bytes, or 4 as the Go PDK writes); other lengths throw RangeError. */
+  getVarInt(name: string): bigint | undefined {
+    return varInt(name, this.#vars.get(name));
   }
 
   /** @internal Every var of this instance (a pool worker hands them to host functions in the pool's thread). */

@@ -1,7 +1,7 @@
 import { ManifestError } from './errors.js';
 import type { HostFunction, ValueType } from './host-functions.js';
 import type { HttpRequestRecord } from './http/plugin-http.js';
-import { consoleLogger, type Logger, type LogLevel, logLevelNumber } from './log.js';
+import { consoleLogger, defaultLogLevel, type Logger, type LogLevel, logLevelNumber } from './log.js';
 import type { Manifest, MemoryLimits } from './manifest.js';
 import { type Mount, resolveMounts } from './wasi/mounts.js';
 
@@ -18,8 +18,16 @@ export interface PluginOptions {
   functions?: readonly HostFunction[];
   /** Where plug-in logs and WASI stdout/stderr go. Default: the console. */
   logger?: Logger;
-  /** The lowest level passed to the logger. Default 'info'. */
+  /**
+   * The lowest level passed to the logger. Default: the TENON_LOG_LEVEL environment variable, else
+   * 'warn'. Every line the logger gets starts with `[name] ` (see `name`).
+   */
   logLevel?: LogLevel;
+  /**
+   * What log lines call the plug-in. Default: the main module's manifest name, else its file or URL
+   * name without `.wasm`, else the module name of its `name` section, else "plugin".
+   */
+  name?: string;
   /** Memory limits, overriding the manifest's `memory`. */
   memory?: MemoryLimits;
   /** Size limits per call, and on instances. Default: none. */
@@ -144,7 +152,7 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
     configBytes: new Map([...config].map(([key, value]) => [key, Buffer.from(value as string)])),
     functions,
     logger: options.logger ?? consoleLogger,
-    logLevelNumber: logLevelNumber(options.logLevel ?? 'info'),
+    logLevelNumber: logLevel(options.logLevel),
     maxPages: memory.maxPages,
     maxVarBytes: memory.maxVarBytes ?? MIB,
     allowedHosts: options.allowedHosts ?? manifest.allowedHosts ?? [],
@@ -160,6 +168,12 @@ export function resolveSettings(manifest: Manifest, options: PluginOptions): Plu
     seed: deterministicSeed(options.deterministic),
     extismJs: options.extismJs,
   };
+}
+
+function logLevel(option: LogLevel | undefined): number {
+  if (option !== undefined) return logLevelNumber(option);
+  const { level, what } = defaultLogLevel();
+  return logLevelNumber(level, what);
 }
 
 function sizeLimits(limits: SizeLimits): Required<SizeLimits> {

@@ -70,6 +70,8 @@ describe('plug-in HTTP requests, against a real server on 127.0.0.1', () => {
         [{ method: 'GET', url: `${base}/hello`, host: '127.0.0.1', status: 200, bytesOut: 0, bytesIn: 5, outcome: 'ok' }],
       );
       assert.deepEqual(records, p.stats.httpRequests);
+      const { durationMs } = p.stats.httpRequests[0]!;
+      assert.ok(durationMs > 0 && Number.isInteger(durationMs * 1000), `durationMs to the microsecond, got ${durationMs}`);
       const headers = p.call('headers', request(`${base}/hello`)).json() as Record<string, string>;
       assert.equal(headers['x-served-by'], 'tenon-test');
       assert.equal(headers['content-type'], 'text/plain');

@@ -52,6 +52,6 @@ describe('a host-side JavaScript error during a call', () => {
     assert.throws(() => plugin.call('log_all', 'm'), { name: 'InternalError', code: 'INTERNAL', message: /RangeError: a host bug/ });
     fail = false;
     assert.equal(Buffer.from(plugin.call('log_all', 'm').bytes()).readInt32LE(0), 3);
-    assert.deepEqual(logger.lines, ['warn: m', 'error: m']);
+    assert.deepEqual(logger.lines, ['warn: [plugin] m', 'error: [plugin] m']);
   });
 });

@@ -190,7 +190,7 @@ describe('size limits', () => {
     assert.throws(() => plugin.call('log_flood', 'x'.repeat(10)), { code: 'LOG_LIMIT', message: /1000 bytes/ });
     assert.equal(lines.length, 100);
     plugin.call('log_all', 'fine');
-    assert.equal(lines.at(-1), 'fine');
+    assert.equal(lines.at(-1), '[plugin] fine');
   });
 
   test('WASI output counts against maxLogBytes too', async () => {

@@ -156,7 +156,7 @@ describe('createPool', () => {
     const logger = recordingLogger();
     await using pool = createPool({ size: 1, plugin: { logger, logLevel: 'warn' } });
     await pool.call(fixture('logging'), 'log_all', 'from a worker');
-    assert.deepEqual(logger.lines, ['warn: from a worker', 'error: from a worker']);
+    assert.deepEqual(logger.lines, ['warn: [plugin] from a worker', 'error: [plugin] from a worker']);
   });
 
   it('close() finishes the calls made before it; later calls, and destroy()ed ones, fail with CLOSED', async () => {

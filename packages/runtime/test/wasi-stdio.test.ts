@@ -19,7 +19,7 @@ describe('WASI stdio capture', () => {
       { stdout: 'x\n', stderr: 'warning 1\n' },
       'each call starts empty',
     );
-    assert.deepEqual(logger.lines, ['info: xxx', 'error: warning 3', 'info: x', 'error: warning 1']);
+    assert.deepEqual(logger.lines, ['info: [plugin] xxx', 'error: [plugin] warning 3', 'info: [plugin] x', 'error: [plugin] warning 1']);
   });
 
   test('each stream keeps its first limits.maxStdioBytes bytes and the call is marked truncated', async () => {

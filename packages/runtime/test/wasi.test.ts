@@ -16,7 +16,7 @@ describe('WASI', () => {
     assert.equal(typeof result.random, 'number');
     assert.equal(result.home, null);
     assert.equal(result.environ, 0);
-    assert.deepEqual(logger.lines, ['info: hello from wasi', 'error: a line on stderr']);
+    assert.deepEqual(logger.lines, ['info: [plugin] hello from wasi', 'error: [plugin] a line on stderr']);
   });
 
   test('the sandbox has no file system: opening any path fails', async () => {

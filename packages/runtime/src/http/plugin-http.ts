@@ -1,5 +1,6 @@
 // HTTP as one plug-in instance sees it: the allow-list, the response cap, the call's deadline, the
 // last response's status and headers, and the audit trail of every request it tried.
+import { elapsedMs } from '../clock.js';
 import { CapabilityError, HttpError, LimitError, PluginError } from '../errors.js';
 import { hostMatcher } from './allowed-hosts.js';
 import { httpThread } from './client.js';
@@ -31,6 +32,7 @@ export interface HttpRequestRecord {
   bytesOut: number;
   /** Response body bytes received. */
   bytesIn: number;
+  /** Time from the request to its end, in milliseconds to the microsecond. */
   durationMs: number;
   /** `denied`: not in allowedHosts (a redirect included); the others say how the exchange ended. */
   outcome: 'ok' | 'denied' | 'too_large' | 'timeout' | 'failed';
@@ -110,7 +112,7 @@ export class PluginHttp {
     };
     const finish = (outcome: HttpRequestRecord['outcome']) => {
       record.outcome = outcome;
-      record.durationMs = performance.now() - started;
+      record.durationMs = elapsedMs(started);
       this.#records.push(record);
       this.#onRequest?.(record);
     };

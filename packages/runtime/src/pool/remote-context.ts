@@ -2,6 +2,7 @@
 // arguments point at were read in advance, and the blocks it writes are created in the worker
 // when it returns (their offsets are placeholders until then).
 import type { CallContext } from '../host-functions.js';
+import { u64Bytes, varInt, varText } from '../var-codec.js';
 import { PLACEHOLDER_BASE } from './protocol.js';
 
 const encoder = new TextEncoder();
@@ -64,11 +65,22 @@ export class RemoteCallContext implements CallContext {
     return this.#vars.get(name)?.slice();
   }
 
+  getVarText(name: string): string | undefined {
+    return varText(this.#vars.get(name));
+  }
+
+  getVarInt(name: string): bigint | undefined {
+    return varInt(name, this.#vars.get(name));
+  }
+
   /** Seen at once by getVar; the worker applies it (within maxVarBytes) when the host function returns. */
   setVar(name: string, value: Uint8Array | string | undefined): void {
     const bytes = value === undefined ? undefined : typeof value === 'string' ? encoder.encode(value) : value.slice();
     if (bytes === undefined) this.#vars.delete(name);
     else this.#vars.set(name, bytes);
     this.varWrites.push([name, bytes ?? null]);
+  }
+  setVarInt(name: string, value: bigint | number): void {
+    this.setVar(name, u64Bytes(name, value));
   }
 }

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { load } from './fixtures.js';
+
+describe('call stats', () => {
+  test('durationMs is rounded to the microsecond', async () => {
+    using plugin = await load('start_work', { meter: true });
+    for (let i = 0; i < 20; i++) {
+      plugin.call('run');
+      const { durationMs } = plugin.stats;
+      assert.ok(durationMs !== undefined && durationMs >= 0);
+      assert.ok(Number.isInteger(durationMs * 1000), `at most 3 decimals, got ${durationMs}`);
+    }
+  });
+
+  test('after FUNCTION_NOT_FOUND, stats.fuel is 0, not the start-up of the instance rebuilt after a trap', async () => {
+    using plugin = await load('start_work', { meter: true });
+    assert.throws(() => plugin.call('trap'), { name: 'TrapError', code: 'TRAP' });
+    assert.throws(() => plugin.call('nope'), { name: 'FunctionNotFoundError', code: 'FUNCTION_NOT_FOUND', message: /nope/ });
+    assert.equal(plugin.stats.fuel, 0);
+    // the rebuilt instance serves the next call, which pays only for itself
+    plugin.call('run');
+    assert.ok(plugin.stats.fuel! < 10, `run costs a few units, got ${plugin.stats.fuel}`);
+  });
+});
