@@ -38,7 +38,8 @@ const PRISTINE = {
 
 async function leftovers(instance: 'fresh' | 'reuse', starts: { count: number }, meter = false) {
   const started: HostFunction = { name: 'started', call: () => void starts.count++ };
-  return (await compilePlugin(fixture('leftovers'), { logLevel: 'off', instance, functions: [started], meter })).instantiate();
+  const linked: HostFunction = { name: 'linked', call: () => {} };
+  return (await compilePlugin(fixture('leftovers'), { logLevel: 'off', instance, functions: [started, linked], meter })).instantiate();
 }
 
 function assertPristine(found: Record<string, bigint>, what: string): void {
@@ -91,7 +92,13 @@ describe("instance: 'fresh'", () => {
   });
 
   test('a kernel given back by a closed instance reaches the next instance zeroed', async () => {
-    const compiled = await compilePlugin(fixture('leftovers'), { logLevel: 'off', functions: [{ name: 'started', call: () => {} }] });
+    const compiled = await compilePlugin(fixture('leftovers'), {
+      logLevel: 'off',
+      functions: [
+        { name: 'started', call: () => {} },
+        { name: 'linked', call: () => {} },
+      ],
+    });
     const first = compiled.instantiate();
     probe(first);
     first.close();
@@ -107,7 +114,13 @@ describe("instance: 'fresh'", () => {
         if (fail) throw new Error('no start-up today');
       },
     };
-    using plugin = (await compilePlugin(fixture('leftovers'), { logLevel: 'off', instance: 'fresh', functions: [started] })).instantiate();
+    using plugin = (
+      await compilePlugin(fixture('leftovers'), {
+        logLevel: 'off',
+        instance: 'fresh',
+        functions: [started, { name: 'linked', call: () => {} }],
+      })
+    ).instantiate();
     probe(plugin);
     fail = true;
     await idle();
