@@ -624,7 +624,18 @@ export class Plugin implements CallContextOwner {
     const kernel = this.#kernel;
     const offset = typeof data === 'string' ? kernel.writeText(data) : kernel.write(data);
     if (offset >= 0) return offset;
-    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    return this.#doesNotFit(typeof data === 'string' ? Buffer.byteLength(data) : data.length, what);
+  }
+
+  /** @internal A new zeroed block of `length` bytes for the plug-in, as `what`; fails the call with MEMORY_LIMIT when it does not fit. */
+  allocate(length: number, what: string): number {
+    if (length === 0) return 0;
+    const offset = this.#kernel.alloc(length);
+    return offset >= 0 ? offset : this.#doesNotFit(length, what);
+  }
+
+  #doesNotFit(size: number, what: string): never {
+    const kernel = this.#kernel;
     const cap = this.#settings.maxPages === undefined ? 'the 4 GiB address space' : `memory.maxPages ${this.#settings.maxPages}`;
     return this.#raise(
       new LimitError(
