@@ -113,6 +113,8 @@ export class Plugin implements CallContextOwner {
   #lastFuel: number | undefined;
   #lastStarted = 0;
   #lastEnded = 0;
+  /** The plug-in's memory size at the end of the last call, in pages (its instance may be restored since). */
+  #lastPages: number | undefined;
   /** For `instance: 'fresh'`: the live instance has served a call and must not serve another. */
   #used = false;
   /** The host functions' import object, built on first use. */
@@ -177,7 +179,7 @@ export class Plugin implements CallContextOwner {
     return {
       fuel: this.#lastFuel,
       durationMs: this.#meter ? this.#lastEnded - this.#lastStarted : undefined,
-      memoryPages: (this.#live?.memory?.buffer.byteLength ?? 0) / 65536,
+      memoryPages: this.#lastPages ?? (this.#live?.memory?.buffer.byteLength ?? 0) / 65536,
       kernelBytes: this.#closed ? 0 : this.#kernel.exports.host_heap_bytes(),
       httpRequests: this.#http.records,
     };
@@ -271,6 +273,7 @@ export class Plugin implements CallContextOwner {
     } finally {
       this.#calling = false;
       this.#hostContext = undefined;
+      if (this.#settings.instance === 'fresh') this.#lastPages = (this.#live?.memory?.buffer.byteLength ?? 0) / 65536;
       if (this.#meter) {
         this.#lastFuel = this.#meter.used;
         this.#lastEnded = performance.now();
