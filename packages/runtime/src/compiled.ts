@@ -4,7 +4,7 @@ import { Kernel } from './kernel/kernel.js';
 import { METER_MODULE } from './limits/instrument.js';
 import type { Meter } from './limits/meter.js';
 import { type LinkPlan, linkOrder } from './link.js';
-import { Plugin, type Recycled } from './plugin.js';
+import { Plugin, type Recycled, renew } from './plugin.js';
 import type { PluginSettings } from './settings.js';
 import type { StatePlan } from './snapshot/exports.js';
 import { classifyTrap } from './trap.js';
@@ -124,17 +124,41 @@ export class CompiledPlugin {
 
   /** Instances of closed plug-ins, restored to their state before their first call. */
   readonly #recycled: Recycled[] = [];
+  /** Instances of closed plug-ins still holding what their calls left, restored when the event loop has a turn. */
+  readonly #used: Recycled[] = [];
+  #restoring: NodeJS.Immediate | undefined;
 
-  /** @internal A closed instance restored to new, with its kernel; undefined when none is kept. */
+  /** @internal A closed instance restored to new, with its kernel; undefined when there is none to restore. */
   takeRecycled(): Recycled | undefined {
-    return this.#recycled.pop();
+    const restored = this.#recycled.pop();
+    if (restored) return restored;
+    // none restored off the call path yet (calls back to back): restore one here
+    for (let used = this.#used.pop(); used; used = this.#used.pop()) {
+      if (renew(used)) return used;
+      this.returnKernel(used.kernel);
+    }
+    return undefined;
   }
 
-  /** @internal Keep a restored instance for the next instantiate(); false when enough are kept. */
-  recycle(recycled: Recycled): boolean {
-    if (this.#recycled.length >= RECYCLED_INSTANCES) return false;
-    this.#recycled.push(recycled);
-    return true;
+  /**
+   * @internal Keep a closed instance for a later instantiate(): it is restored after the closing
+   * call returns, when the event loop has a turn (or by the instantiate() that needs it first).
+   */
+  recycle(used: Recycled): void {
+    if (this.#recycled.length + this.#used.length >= RECYCLED_INSTANCES) {
+      this.returnKernel(used.kernel);
+      return;
+    }
+    this.#used.push(used);
+    if (this.#restoring !== undefined) return;
+    this.#restoring = setImmediate(() => {
+      this.#restoring = undefined;
+      for (let next = this.#used.pop(); next; next = this.#used.pop()) {
+        if (renew(next)) this.#recycled.push(next);
+        else this.returnKernel(next.kernel);
+      }
+    });
+    this.#restoring.unref();
   }
 
   /** @internal Instantiate the modules against one kernel; dependencies first. */

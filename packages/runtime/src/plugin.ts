@@ -434,10 +434,8 @@ export class Plugin implements CallContextOwner {
     this.#vars.clear();
     this.#http.close();
     const kernel = this.#kernel;
-    if (live && restore(live)) {
-      kernel.release();
-      const kept = this.#compiled.recycle({ kernel, live, imports: this.#imports, owner: this.#owner, meter: this.#meter });
-      if (!kept) this.#compiled.returnKernel(kernel);
+    if (live?.snapshot !== undefined && live.wasi === undefined) {
+      this.#compiled.recycle({ kernel, live, imports: this.#imports, owner: this.#owner, meter: this.#meter });
     } else {
       this.#compiled.returnKernel(kernel);
     }
@@ -786,6 +784,13 @@ function touchPages(memory: WebAssembly.Memory): void {
   const u8 = new Uint8Array(memory.buffer);
   const end = Math.min(u8.length, PREFAULT_BYTES);
   for (let i = 0; i < end; i += 4096) u8[i] = u8[i]!;
+}
+
+/** @internal Bring a closed plug-in's instance and kernel back to new; false when the instance cannot be. */
+export function renew(recycled: Recycled): boolean {
+  if (!restore(recycled.live)) return false;
+  recycled.kernel.release();
+  return true;
 }
 
 /** Bring `live` back to how it was linked (its start-up to run again); false when it cannot be. */

@@ -91,6 +91,17 @@ describe('a used instance restored to its snapshot', () => {
     assert.throws(() => first.call('probe_in_place'), { name: 'StateError', code: 'CLOSED', message: /closed/ });
   });
 
+  test('closed instances restored when the event loop has a turn serve the next instantiate() as clean', async () => {
+    const { compiled, counts } = await leftovers();
+    for (let i = 0; i < 4; i++) {
+      const plugin = compiled.instantiate();
+      assert.deepEqual(probe(plugin), PRISTINE, `instance ${i + 1}`);
+      plugin.close();
+      await idle();
+    }
+    assert.equal(counts.links, 1);
+  });
+
   test('a closed instance whose memory and table grew is not reused', async () => {
     const { compiled, counts } = await leftovers();
     const grown = compiled.instantiate();
