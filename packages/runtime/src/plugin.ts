@@ -491,7 +491,7 @@ export class Plugin implements CallContextOwner {
     // (link() pointed WASI at each module's memory)
     const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
     const state = this.#compiled.state;
-    const snapshot = state && !wasi ? new Snapshot(instance.exports, state) : undefined;
+    const snapshot = state && !wasi ? Snapshot.take(instance.exports, state) : undefined;
     return { exports: instance.exports, memory, functions: new Map(), initialized: false, wasi, snapshot };
   }
 

@@ -45,6 +45,15 @@ async function leftovers(options: { instance?: 'fresh' | 'reuse'; meter?: boolea
   return { compiled, counts };
 }
 
+const wabt = await wabtInit();
+const assemble = (text: string): Uint8Array => {
+  const parsed = wabt.parseWat('t.wat', text, { bulk_memory: true, reference_types: true, simd: true });
+  parsed.validate();
+  const { buffer } = parsed.toBinary({});
+  parsed.destroy();
+  return buffer;
+};
+
 describe('a used instance restored to its snapshot', () => {
   test('fresh calls back to back reuse one restored instance, and none finds what the last call left', async () => {
     const { compiled, counts } = await leftovers({ instance: 'fresh' });
@@ -112,6 +121,22 @@ describe('a used instance restored to its snapshot', () => {
     assert.deepEqual(probe(next), PRISTINE);
   });
 
+  test('an instance whose memory is over 4 MiB is linked anew: restoring it would write every byte', async () => {
+    const links = async (pages: number): Promise<number> => {
+      let linked = 0;
+      const bytes = assemble(`(module (import "extism:host/user" "linked" (func $linked)) (start $linked)
+        (memory (export "memory") ${pages}) (func (export "run") (result i32) (i32.const 0)))`);
+      const compiled = await compilePlugin(bytes, { logLevel: 'off', functions: [{ name: 'linked', call: () => void linked++ }] });
+      for (let i = 0; i < 3; i++) {
+        using plugin = compiled.instantiate();
+        plugin.call('run');
+      }
+      return linked;
+    };
+    assert.equal(await links(64), 1);
+    assert.equal(await links(65), 3);
+  });
+
   test('the fuel of a call is the same on a restored instance as on a new one', async () => {
     const { compiled, counts } = await leftovers({ meter: true });
     const fuel = (plugin: Plugin): number | undefined => {
@@ -142,16 +167,7 @@ describe('a used instance restored to its snapshot', () => {
   });
 });
 
-const wabt = await wabtInit();
-
 describe('exposeState', () => {
-  const assemble = (text: string): Uint8Array => {
-    const parsed = wabt.parseWat('t.wat', text, { bulk_memory: true, reference_types: true, simd: true });
-    parsed.validate();
-    const { buffer } = parsed.toBinary({});
-    parsed.destroy();
-    return buffer;
-  };
   const exportsOf = (bytes: Uint8Array) => WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => `${e.kind} ${e.name}`);
 
   test('exports the memory, the tables and the mutable globals the host cannot reach, and no constant', () => {

@@ -1,12 +1,25 @@
 import type { StatePlan } from './exports.js';
 
 /**
+ * Largest memory worth restoring, in bytes: a restore writes every byte of it, where a new
+ * instance's memory is zero pages the system maps in on first touch, and a new instance costs
+ * about as much as restoring 2 to 4 MiB here (bench/sandbox.ts, the 2 MiB-segment row).
+ */
+const MAX_RESTORE_BYTES = 4 << 20;
+
+/**
  * An instance's whole state as it was once (memory, tables, mutable globals), to bring a used
  * instance back to it: cheaper than a new instance, and as clean (see exposeState for what makes
  * every piece reachable). A memory or table that grew since cannot shrink back: such an instance
  * is not restorable and goes.
  */
 export class Snapshot {
+  /** A snapshot of the instance with these exports, or undefined when its memory is too large to be worth restoring. */
+  static take(exports: WebAssembly.Exports, plan: StatePlan): Snapshot | undefined {
+    const memory = plan.memory === undefined ? undefined : (exports[plan.memory] as WebAssembly.Memory);
+    return memory && memory.buffer.byteLength > MAX_RESTORE_BYTES ? undefined : new Snapshot(exports, plan);
+  }
+
   readonly #memory: WebAssembly.Memory | undefined;
   /** The memory's bytes up to its last non-zero 64 KiB page; the rest was zeros. */
   readonly #bytes: Uint8Array;
