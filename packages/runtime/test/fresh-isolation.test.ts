@@ -2,39 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setImmediate as idle } from 'node:timers/promises';
 import { compilePlugin, type HostFunction, type Plugin } from '../src/index.js';
-import { fixture } from './fixtures.js';
+import { fixture, PRISTINE, probeLeftovers } from './fixtures.js';
 
-const FIELDS = [
-  'mark',
-  'pages',
-  'tableSize',
-  'slotNull',
-  'initialized',
-  'memoryWords',
-  'dataIntact',
-  'kernelWords',
-  'varAbsent',
-  'kernelBytes',
-];
-
-/** What `probe` found of earlier calls, field by field (see fixtures/leftovers.wat). */
-function probe(plugin: Plugin): Record<string, bigint> {
-  const bytes = Buffer.from(plugin.call('probe').bytes());
-  return Object.fromEntries(FIELDS.map((field, i) => [field, bytes.readBigUInt64LE(i * 8)]));
-}
-
-/** A new instance's view of itself: nothing left behind. */
-const PRISTINE = {
-  mark: 0n,
-  pages: 2n,
-  tableSize: 4n,
-  slotNull: 1n,
-  initialized: 1n,
-  memoryWords: 0n,
-  dataIntact: 1n,
-  kernelWords: 0n,
-  varAbsent: 1n,
-};
+/** What `probe` found of earlier calls (see fixtures/leftovers.wat). */
+const probe = (plugin: Plugin): Record<string, bigint> => probeLeftovers(plugin);
 
 async function leftovers(instance: 'fresh' | 'reuse', starts: { count: number }, meter = false) {
   const started: HostFunction = { name: 'started', call: () => void starts.count++ };
@@ -43,8 +14,7 @@ async function leftovers(instance: 'fresh' | 'reuse', starts: { count: number },
 }
 
 function assertPristine(found: Record<string, bigint>, what: string): void {
-  const { kernelBytes: _, ...rest } = found;
-  assert.deepEqual(rest, PRISTINE, what);
+  assert.deepEqual(found, PRISTINE, what);
 }
 
 describe("instance: 'fresh'", () => {

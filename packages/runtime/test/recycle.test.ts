@@ -5,28 +5,11 @@ import wabtInit from 'wabt';
 import { type CompiledPlugin, compilePlugin, type HostFunction, type Plugin } from '../src/index.js';
 import { METER_MODULE } from '../src/limits/instrument.js';
 import { exposeState } from '../src/snapshot/exports.js';
-import { fixture } from './fixtures.js';
-
-const FIELDS = ['mark', 'pages', 'tableSize', 'slotNull', 'initialized', 'memoryWords', 'dataIntact', 'kernelWords', 'varAbsent'];
-
-/** A new instance's view of itself (see fixtures/leftovers.wat). */
-const PRISTINE = {
-  mark: 0n,
-  pages: 2n,
-  tableSize: 4n,
-  slotNull: 1n,
-  initialized: 1n,
-  memoryWords: 0n,
-  dataIntact: 1n,
-  kernelWords: 0n,
-  varAbsent: 1n,
-};
+import { fixture, PRISTINE, probeLeftovers } from './fixtures.js';
 
 /** What `fn` found of earlier calls, field by field; it then leaves its marks everywhere. */
-function probe(plugin: Plugin, fn: 'probe' | 'probe_in_place' = 'probe_in_place', hostContext?: unknown): Record<string, bigint> {
-  const bytes = Buffer.from(plugin.call(fn, undefined, { hostContext }).bytes());
-  return Object.fromEntries(FIELDS.map((field, i) => [field, bytes.readBigUInt64LE(i * 8)]));
-}
+const probe = (plugin: Plugin, fn: 'probe' | 'probe_in_place' = 'probe_in_place', hostContext?: unknown) =>
+  probeLeftovers(plugin, fn, hostContext);
 
 /** The leftovers plug-in, counting how often an instance is linked (its start function ran) and started up. */
 async function leftovers(options: { instance?: 'fresh' | 'reuse'; meter?: boolean } = {}) {
