@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setImmediate as idle } from 'node:timers/promises';
 import wabtInit from 'wabt';
+import * as dropIn from '../src/extism.js';
 import { type CompiledPlugin, compilePlugin, type HostFunction, type Plugin } from '../src/index.js';
 import { METER_MODULE } from '../src/limits/instrument.js';
 import { exposeState } from '../src/snapshot/exports.js';
@@ -189,6 +190,17 @@ describe('exposeState', () => {
       assert.equal(exposeState(assemble(text), METER_MODULE), undefined, text);
     }
     assert.ok(exposeState(assemble(`(module (import "${METER_MODULE}" "fuel" (global (mut i32))))`), METER_MODULE));
+  });
+
+  test("the exports it adds are the host's: the drop-in's getExports() lists the module's own", async () => {
+    const own = WebAssembly.Module.exports(new WebAssembly.Module(fixture('leftovers')));
+    const functions = { 'extism:host/user': { started: () => {}, linked: () => {} } };
+    const plugin = await dropIn.createPlugin({ wasm: [{ data: fixture('leftovers') }] }, { functions });
+    try {
+      assert.deepEqual(await plugin.getExports(), own);
+    } finally {
+      await plugin.close();
+    }
   });
 
   test('a plug-in given as a compiled WebAssembly.Module is never restored: its internal state is out of reach', async () => {

@@ -15,6 +15,11 @@ export interface StatePlan {
 /** Reserved export names: a `:` cannot come from a source-level identifier of C, Rust or AssemblyScript. */
 const PREFIX = 'tenon:state:';
 
+/** True for an export exposeState added: the host's, not the plug-in's (listings leave it out). */
+export function isStateExport(name: string): boolean {
+  return name.startsWith(PREFIX);
+}
+
 /** Globals JavaScript can read and write through WebAssembly.Global: numbers and the two nullable refs. */
 const READABLE = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x70, 0x6f]);
 
