@@ -27,7 +27,7 @@ export class Snapshot {
   readonly #tables: readonly { readonly table: WebAssembly.Table; readonly slots: unknown[] }[];
   readonly #globals: readonly { readonly global: WebAssembly.Global; readonly value: unknown }[];
 
-  constructor(exports: WebAssembly.Exports, plan: StatePlan) {
+  private constructor(exports: WebAssembly.Exports, plan: StatePlan) {
     this.#memory = plan.memory === undefined ? undefined : (exports[plan.memory] as WebAssembly.Memory);
     const u8 = this.#memory ? new Uint8Array(this.#memory.buffer) : new Uint8Array(0);
     this.#memoryBytes = u8.length;
