@@ -224,15 +224,15 @@ async function hostFunction(): Promise<void> {
 }
 
 /**
- * A new instance from a module compiled once. Tenon is printed twice: `compiled.instantiate()`,
- * which takes a kernel a closed instance gave back (the ~60 µs of a new kernel saved), and
- * `createPlugin(module)`, a new compiled plug-in with an empty kernel stock each time: a whole
- * plug-in built from the module, as the other hosts are timed.
+ * A new instance from a module compiled once. Tenon is printed twice: `compiled.instantiate()`
+ * from bytes, which takes the instance and kernel a closed one gave back, restored to its snapshot
+ * (docs/limits.md), and `createPlugin(module)`, a new compiled plug-in with an empty stock each
+ * time: a whole plug-in linked from the module, as the other hosts are timed.
  */
 async function instantiate(label: string, bytes: Uint8Array): Promise<void> {
   const compiled = await compilePlugin(bytes, { logLevel: 'off' });
   const module = new WebAssembly.Module(bytes);
-  const pooled: Row = { name: `(e) new instance, ${label}, pooled kernel`, tenon: measure(() => compiled.instantiate().close()) };
+  const pooled: Row = { name: `(e) new instance, ${label}, a closed one restored`, tenon: measure(() => compiled.instantiate().close()) };
   const freshOnce = async (): Promise<void> => (await createPlugin(module, { logLevel: 'off' })).close();
   await freshOnce();
   const fresh: Row = { name: `(e) new plug-in from the module, ${label}, new kernel`, tenon: await measureAsync(freshOnce) };

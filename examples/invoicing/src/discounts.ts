@@ -151,10 +151,10 @@ const bulk = [
 /**
  * `invoice.discounts`: every partner's plug-in exports `discounts`. Its fuel grows with the
  * invoice (5M + 400k per KiB of JSON, at most 20M: a real partner needs 60k to 420k, and the PDK's
- * strict JSON input about 390k per KiB, twice json-as's decode alone: bench/strict-json.ts). Each
- * merchant gets its own instance of each partner's plug-in (isolation "tenant"): nothing of one
- * merchant's invoices can reach another's, and no instance is started per invoice (1 to 2 ms each
- * on a busy machine). 5% of runs are recorded.
+ * strict JSON input about 390k per KiB, twice json-as's decode alone: bench/strict-json.ts). Every
+ * invoice gets an instance of its own (isolation "fresh"): nothing of one invoice, or one merchant's
+ * invoices, can reach the next. A closed instance restored to its snapshot serves the next run, so
+ * this costs a copy of the plug-in's memory, not a new instance. 5% of runs are recorded.
  */
 export const DISCOUNTS_POINT: ExtensionPointDefinition = {
   name: 'invoice.discounts',
@@ -204,6 +204,6 @@ export const DISCOUNTS_POINT: ExtensionPointDefinition = {
     { name: 'a large invoice, no tier', input: simulated(12, { lines: [bulk[0]!], total_cents: 514_800 }), expect: { accepted: true } },
   ],
   record: { sample: 0.05 },
-  isolation: 'tenant',
+  isolation: 'fresh',
   default: { discounts: [] },
 };

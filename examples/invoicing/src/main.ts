@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { OPERATOR } from '@tenon/platform';
 import { openDatabase } from './database.js';
 import { openPlatform } from './host-platform.js';
+import { compareIsolation } from './isolation.js';
 import { MERCHANTS, PARTNERS } from './partners.js';
 import { egressLine, percentile, runReport } from './report.js';
 import { runDiscounts } from './run.js';
@@ -183,6 +184,24 @@ if (report.incidents.length > 0) {
 
 // What left the host, from the runtime's record of every request the plug-ins made or tried in their calls.
 console.log(`\n   What left the host, from the audit trail: ${egressLine(report)}`);
+
+// Every run above had an instance of its own (isolation "fresh"): what that costs against one kept instance.
+const isolation = await compareIsolation(PARTNERS, limits);
+console.log(
+  `\n   A new instance for every invoice (instantiate, call, close) against one instance kept for all, ${fmt(isolation[0]?.invoices ?? 0)} invoices each, p50:`,
+);
+table([
+  ['partner', 'kept', 'fresh per invoice', 'fresh / kept', 'back to back: kept', 'fresh', 'fresh / kept'],
+  ...isolation.map((f) => [
+    f.partner,
+    micros(f.reusedMicros),
+    micros(f.freshMicros),
+    `${fmt(f.freshMicros / f.reusedMicros, 2)}x`,
+    micros(f.reusedBackToBackMicros),
+    micros(f.backToBackMicros),
+    `${fmt(f.backToBackMicros / f.reusedBackToBackMicros, 2)}x`,
+  ]),
+]);
 
 const webhookPartners = PARTNERS.filter((p) => p.name !== 'hostile');
 if (webhookLimit !== 0) {

@@ -76,11 +76,15 @@ export class Tape {
     }
     const writes: string[] = [];
     const offsets: number[] = [];
+    // a block allocated to be filled in place is recorded as it is when the host function returns
+    const filled: [number, number][] = [];
     const watched = watchWrites(context, (data, offset) => {
-      writes.push(Buffer.from(data).toString('base64'));
+      if (data === undefined) filled.push([writes.length, offset]);
+      writes.push(data === undefined ? '' : Buffer.from(data).toString('base64'));
       offsets.push(offset);
     });
     const result = (fn.call as (context: CallContext, ...args: unknown[]) => unknown)(watched, ...args);
+    for (const [index, offset] of filled) writes[index] = Buffer.from(context.view(offset) ?? []).toString('base64');
     this.imports.push({
       kind: 'host',
       name: fn.name,
@@ -148,7 +152,7 @@ function describeArgument(context: CallContext, arg: unknown): string {
   return `${typeof arg}:${String(arg)}`;
 }
 
-function watchWrites(context: CallContext, wrote: (data: Uint8Array, offset: number) => void): CallContext {
+function watchWrites(context: CallContext, wrote: (data: Uint8Array | undefined, offset: number) => void): CallContext {
   const write = (data: Uint8Array | string): number => {
     const offset = context.write(data);
     wrote(typeof data === 'string' ? new TextEncoder().encode(data) : data, offset);
@@ -164,6 +168,11 @@ function watchWrites(context: CallContext, wrote: (data: Uint8Array, offset: num
     json: <T>(offset: bigint | number) => context.json<T>(offset),
     write,
     writeJson: (value) => write(JSON.stringify(value)),
+    alloc: (length) => {
+      const offset = context.alloc(length);
+      if (offset !== 0) wrote(undefined, offset);
+      return offset;
+    },
     length: (offset) => context.length(offset),
     free: (offset) => context.free(offset),
     getVar: (name) => context.getVar(name),

@@ -3,12 +3,13 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CompiledPlugin } from './compiled.js';
 import { type LimitCode, LimitError, LoadError, ManifestError, StateError, type TenonError } from './errors.js';
-import { instrument } from './limits/instrument.js';
+import { instrument, METER_MODULE } from './limits/instrument.js';
 import { prefixedLogger } from './log.js';
 import { type Manifest, mainModuleIndex, parseManifest } from './manifest.js';
 import type { Plugin } from './plugin.js';
 import { pluginName } from './plugin-name.js';
 import { type PluginOptions, resolveSettings } from './settings.js';
+import { exposeState } from './snapshot/exports.js';
 import { resolveSources } from './source.js';
 
 /**
@@ -46,7 +47,10 @@ export async function compilePlugin(source: PluginSource, options: PluginOptions
         const maxTableElements = settings.limits.maxTableElements === Infinity ? undefined : settings.limits.maxTableElements;
         const rewrite = settings.meter || maxPages !== undefined || maxTableElements !== undefined;
         const rewritten = rewrite ? instrument(bytes!, { maxPages, maxTableElements, meter: settings.meter }) : bytes!;
-        return { name, module: await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>), metered: settings.meter };
+        // every piece of state reachable from the host, so a closed instance can be restored and reused
+        const exposed = resolved.length === 1 ? exposeState(rewritten, METER_MODULE) : undefined;
+        const module = await WebAssembly.compile((exposed?.bytes ?? rewritten) as Uint8Array<ArrayBuffer>);
+        return { name, module, metered: settings.meter, state: exposed?.plan };
       } catch (error) {
         throw invalidModule(bytes!, i, error);
       }

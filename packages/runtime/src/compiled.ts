@@ -4,12 +4,23 @@ import { Kernel } from './kernel/kernel.js';
 import { METER_MODULE } from './limits/instrument.js';
 import type { Meter } from './limits/meter.js';
 import { type LinkPlan, linkOrder } from './link.js';
-import { Plugin } from './plugin.js';
+import { Plugin, type Recycled, renew } from './plugin.js';
 import type { PluginSettings } from './settings.js';
+import type { StatePlan } from './snapshot/exports.js';
 import { classifyTrap } from './trap.js';
 import type { WasiSandbox } from './wasi/wasi.js';
 
 const SPARE_KERNELS = 8;
+/** Closed instances kept, restored, for the next instantiate() (each holds its memory: a few pages). */
+const RECYCLED_INSTANCES = 8;
+
+/** One compiled module of a plug-in; `state` says how to snapshot its instances, when that is possible. */
+export interface CompiledModule {
+  readonly name: string;
+  readonly module: WebAssembly.Module;
+  readonly metered: boolean;
+  readonly state?: StatePlan | undefined;
+}
 
 /**
  * A plug-in compiled once, ready to stamp out instances: compilation, memory caps and import
@@ -17,7 +28,7 @@ const SPARE_KERNELS = 8;
  */
 export class CompiledPlugin {
   readonly #settings: PluginSettings;
-  readonly #modules: readonly { readonly name: string; readonly module: WebAssembly.Module; readonly metered: boolean }[];
+  readonly #modules: readonly CompiledModule[];
   readonly #plan: LinkPlan;
   /** Where each module's memory comes from, for its WASI calls: an export's name, or the import's module and name. */
   readonly #memories: readonly (readonly [string] | readonly [string, string] | undefined)[];
@@ -25,9 +36,12 @@ export class CompiledPlugin {
   readonly #functions: readonly string[];
 
   /** @internal use compilePlugin() */
-  constructor(settings: PluginSettings, modules: readonly { name: string; module: WebAssembly.Module; metered: boolean }[], main: number) {
+  constructor(settings: PluginSettings, modules: readonly CompiledModule[], main: number) {
     this.#settings = settings;
     this.#modules = modules;
+    // WASI keeps state outside the instance (open files, the world's clock), and a module linked to
+    // others shares state with them: only a lone, WASI-free module is restored and reused
+    this.state = modules.length === 1 && !settings.wasi ? modules[0]!.state : undefined;
     this.metered = modules.some((m) => m.metered);
     this.#main = main;
     const provided = new Map<string, Set<string>>();
@@ -51,6 +65,9 @@ export class CompiledPlugin {
   /** True when fuel metering was injected (the modules were given as bytes). */
   readonly metered: boolean;
 
+  /** @internal How to snapshot an instance's state; undefined when instances cannot be restored. */
+  readonly state: StatePlan | undefined;
+
   /** The main module (the entry point whose exports are callable). */
   get mainModule(): WebAssembly.Module {
     return this.#modules[this.#main]!.module;
@@ -67,7 +84,7 @@ export class CompiledPlugin {
   }
 
   /** @internal The compiled modules and the main one's index: what a worker needs to rebuild this plug-in without compiling. */
-  get parts(): { modules: readonly { name: string; module: WebAssembly.Module; metered: boolean }[]; main: number } {
+  get parts(): { modules: readonly CompiledModule[]; main: number } {
     return { modules: this.#modules, main: this.#main };
   }
 
@@ -103,6 +120,45 @@ export class CompiledPlugin {
   returnKernel(kernel: Kernel): void {
     kernel.release();
     if (this.#spareKernels.length < SPARE_KERNELS) this.#spareKernels.push(kernel);
+  }
+
+  /** Instances of closed plug-ins, restored to their state before their first call. */
+  readonly #recycled: Recycled[] = [];
+  /** Instances of closed plug-ins still holding what their calls left, restored when the event loop has a turn. */
+  readonly #used: Recycled[] = [];
+  #restoring: NodeJS.Immediate | undefined;
+
+  /** @internal A closed instance restored to new, with its kernel; undefined when there is none to restore. */
+  takeRecycled(): Recycled | undefined {
+    const restored = this.#recycled.pop();
+    if (restored) return restored;
+    // none restored off the call path yet (calls back to back): restore one here
+    for (let used = this.#used.pop(); used; used = this.#used.pop()) {
+      if (renew(used)) return used;
+      this.returnKernel(used.kernel);
+    }
+    return undefined;
+  }
+
+  /**
+   * @internal Keep a closed instance for a later instantiate(): it is restored after the closing
+   * call returns, when the event loop has a turn (or by the instantiate() that needs it first).
+   */
+  recycle(used: Recycled): void {
+    if (this.#recycled.length + this.#used.length >= RECYCLED_INSTANCES) {
+      this.returnKernel(used.kernel);
+      return;
+    }
+    this.#used.push(used);
+    if (this.#restoring !== undefined) return;
+    this.#restoring = setImmediate(() => {
+      this.#restoring = undefined;
+      for (let next = this.#used.pop(); next; next = this.#used.pop()) {
+        if (renew(next)) this.#recycled.push(next);
+        else this.returnKernel(next.kernel);
+      }
+    });
+    this.#restoring.unref();
   }
 
   /** @internal Instantiate the modules against one kernel; dependencies first. */

@@ -16,6 +16,7 @@ import type { Manifest, MemoryLimits } from './manifest.js';
 import type { Plugin as TenonPlugin } from './plugin.js';
 import { Pool } from './pool/pool.js';
 import type { PluginOptions } from './settings.js';
+import { isStateExport } from './snapshot/exports.js';
 
 /** What this host supports, under @extism/extism's names. */
 export interface Capabilities {
@@ -213,7 +214,7 @@ export class Plugin {
 
   /** The main module's exports, as WebAssembly.Module.exports lists them. */
   async getExports(): Promise<WebAssembly.ModuleExportDescriptor[]> {
-    return WebAssembly.Module.exports(this.#module);
+    return WebAssembly.Module.exports(this.#module).filter((e) => !isStateExport(e.name));
   }
 
   /** The main module's imports (without the metering import Tenon adds). */

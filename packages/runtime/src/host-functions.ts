@@ -50,6 +50,13 @@ export interface CallContext {
   write(data: Uint8Array | string): number;
   /** A new block holding `value` as JSON; returns its offset. */
   writeJson(value: unknown): number;
+  /**
+   * A new block of `length` bytes, zeroed, for the host to fill in place through `view(offset)`
+   * (no copy of the result on the JavaScript heap); returns its offset (0 for length 0). A block
+   * that does not fit fails the call with MEMORY_LIMIT (it throws). Views taken before it may be
+   * detached by it (Extism memory may grow): take them after.
+   */
+  alloc(length: number): number;
   /** The length in bytes of the block at `offset` (0 if it is not a live block). */
   length(offset: bigint | number): number;
   /** Free the block at `offset`. */
@@ -77,6 +84,8 @@ export interface CallContextOwner {
   varEntries(): [string, Uint8Array][];
   /** Write a block for the plug-in; one that does not fit fails the call with MEMORY_LIMIT. */
   place(data: Uint8Array | string, what: string): number;
+  /** A new zeroed block of `length` bytes for the plug-in; one that does not fit fails the call with MEMORY_LIMIT. */
+  allocate(length: number, what: string): number;
 }
 
 /** Offsets come from the plug-in: anything that is not a small non-negative integer is no block. */
@@ -134,6 +143,11 @@ export class KernelCallContext implements CallContext {
 
   writeJson(value: unknown): number {
     return this.write(JSON.stringify(value));
+  }
+
+  alloc(length: number): number {
+    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`alloc() takes a byte count, got ${length}`);
+    return this.#owner.allocate(length, 'a host function block');
   }
 
   length(offset: bigint | number): number {

@@ -17,6 +17,7 @@ import { Meter } from './limits/meter.js';
 import { LOG_LEVELS } from './log.js';
 import { PluginOutput } from './output.js';
 import { checkFuel, type PluginSettings } from './settings.js';
+import { Snapshot } from './snapshot/snapshot.js';
 import { classifyTrap } from './trap.js';
 import { varInt, varText } from './var-codec.js';
 import { type CallStdio, emptyStdio, WasiStdio } from './wasi/stdio.js';
@@ -63,6 +64,25 @@ interface Live {
   initialized: boolean;
   /** Its WASI, closed when the instance goes (it may hold open host files). */
   readonly wasi: WasiSandbox | undefined;
+  /** Its state as linked, before any start-up or call: restoring it makes the instance new again. */
+  readonly snapshot: Snapshot | undefined;
+}
+
+/** Who the host functions of a set of instances answer to: it changes when a closed instance is reused. */
+interface Owner {
+  plugin: Plugin;
+}
+
+/**
+ * @internal A closed plug-in's instance, restored to how it was linked, kept by its CompiledPlugin
+ * with everything it was linked to (kernel, host imports, meter) for the next instantiate().
+ */
+export interface Recycled {
+  readonly kernel: Kernel;
+  readonly live: Live;
+  readonly imports: WebAssembly.Imports | undefined;
+  readonly owner: Owner;
+  readonly meter: Meter | undefined;
 }
 
 /** An instance prepared between calls for `instance: 'fresh'`: linked and initialised, with the vars its start-up set. */
@@ -97,10 +117,14 @@ export class Plugin implements CallContextOwner {
   #lastFuel: number | undefined;
   #lastStarted = 0;
   #lastEnded = 0;
+  /** The plug-in's memory size at the end of the last call, in pages (its instance may be restored since). */
+  #lastPages: number | undefined;
   /** For `instance: 'fresh'`: the live instance has served a call and must not serve another. */
   #used = false;
   /** The host functions' import object, built on first use. */
   #imports: WebAssembly.Imports | undefined;
+  /** What the host functions call back into: this plug-in, until its instances go to another. */
+  readonly #owner: Owner;
   /** Log bytes written during the current call. */
   #logBytes = 0;
   /** What WASI sees of time and randomness. */
@@ -123,11 +147,16 @@ export class Plugin implements CallContextOwner {
     this.#compiled = compiled;
     this.#settings = compiled.settings;
     this.#context = new KernelCallContext(this);
-    this.#kernel = compiled.takeKernel();
+    // a closed instance restored to how it was linked is as new as a new one, for a copy of its memory
+    const recycled = compiled.takeRecycled();
+    this.#kernel = recycled?.kernel ?? compiled.takeKernel();
     this.#http = new PluginHttp(this.#settings.allowedHosts, this.#settings.maxHttpResponseBytes, this.#settings.onHttpRequest);
     this.#kernel.host = this.#kernelHost();
     this.#kernel.exports.host_set_log_level(this.#settings.logLevelNumber);
-    this.#meter = compiled.metered ? new Meter() : undefined;
+    this.#meter = recycled ? recycled.meter : compiled.metered ? new Meter() : undefined;
+    this.#owner = recycled?.owner ?? { plugin: this };
+    this.#owner.plugin = this;
+    this.#imports = recycled?.imports;
     const meter = this.#meter;
     this.#world =
       this.#settings.seed === undefined
@@ -136,6 +165,10 @@ export class Plugin implements CallContextOwner {
             () => meter?.timeout(),
           )
         : deterministicWorld(this.#settings.seed, () => meter?.used ?? 0);
+    if (recycled) {
+      this.#live = recycled.live;
+      return;
+    }
     this.#meter?.start(undefined, this.#settings.fuel, this.#settings.timeoutMs);
     try {
       this.#live = this.#build(true);
@@ -150,7 +183,7 @@ export class Plugin implements CallContextOwner {
     return {
       fuel: this.#lastFuel,
       durationMs: this.#meter ? elapsedMs(this.#lastStarted, this.#lastEnded) : undefined,
-      memoryPages: (this.#live?.memory?.buffer.byteLength ?? 0) / 65536,
+      memoryPages: this.#lastPages ?? (this.#live?.memory?.buffer.byteLength ?? 0) / 65536,
       kernelBytes: this.#closed ? 0 : this.#kernel.exports.host_heap_bytes(),
       httpRequests: this.#http.records,
     };
@@ -256,6 +289,7 @@ export class Plugin implements CallContextOwner {
     } finally {
       this.#calling = false;
       this.#hostContext = undefined;
+      if (this.#settings.instance === 'fresh') this.#lastPages = (this.#live?.memory?.buffer.byteLength ?? 0) / 65536;
       if (this.#meter) {
         // no plug-in code ran: the start-up of an instance rebuilt after a trap is not this call's fuel
         this.#lastFuel = failure instanceof FunctionNotFoundError ? 0 : this.#meter.used;
@@ -285,7 +319,10 @@ export class Plugin implements CallContextOwner {
     if (this.#used) {
       this.#releaseOutput(); // its bytes are copied out before the wipe zeroes them
       this.#kernel.wipe();
+      // without a spare, the used instance restored is the cheapest clean one (a copy of its memory)
+      const used = this.#live;
       this.#live = undefined;
+      if (this.#spare === undefined && used && restore(used)) this.#live = used;
       this.#vars = new Map();
       this.#varBytes = 0;
       this.#used = false;
@@ -339,8 +376,12 @@ export class Plugin implements CallContextOwner {
     this.#varBytes = 0;
     this.#calling = true;
     try {
-      const live = this.#prepare(undefined);
-      if (live.memory) touchPages(live.memory);
+      // the used instance, restored, unless it cannot be: then a new one
+      const used = this.#used ? this.#live : undefined;
+      const restored = used !== undefined && restore(used);
+      if (restored) this.#live = undefined;
+      const live = this.#prepare(restored ? used : undefined);
+      if (live.memory && !restored) touchPages(live.memory);
       this.#spare = { live, vars: this.#vars, varBytes: this.#varBytes };
     } catch {
       // the call that needs an instance prepares its own and reports what went wrong
@@ -411,6 +452,7 @@ export class Plugin implements CallContextOwner {
     if (this.#closed) return;
     this.#releaseOutput();
     this.#closed = true;
+    const live = this.#calling ? undefined : this.#live;
     this.#live = undefined;
     this.#wasi?.close();
     if (this.#refill !== undefined) clearImmediate(this.#refill);
@@ -418,7 +460,12 @@ export class Plugin implements CallContextOwner {
     this.#spare = undefined;
     this.#vars.clear();
     this.#http.close();
-    this.#compiled.returnKernel(this.#kernel);
+    const kernel = this.#kernel;
+    if (live?.snapshot !== undefined && live.wasi === undefined) {
+      this.#compiled.recycle({ kernel, live, imports: this.#imports, owner: this.#owner, meter: this.#meter });
+    } else {
+      this.#compiled.returnKernel(kernel);
+    }
     this.#compiled.released();
   }
 
@@ -470,7 +517,9 @@ export class Plugin implements CallContextOwner {
     }
     // (link() pointed WASI at each module's memory)
     const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
-    return { exports: instance.exports, memory, functions: new Map(), initialized: false, wasi };
+    const state = this.#compiled.state;
+    const snapshot = state && !wasi ? Snapshot.take(instance.exports, state) : undefined;
+    return { exports: instance.exports, memory, functions: new Map(), initialized: false, wasi, snapshot };
   }
 
   #function(live: Live, name: string): ExportedFunction {
@@ -620,7 +669,18 @@ export class Plugin implements CallContextOwner {
     const kernel = this.#kernel;
     const offset = typeof data === 'string' ? kernel.writeText(data) : kernel.write(data);
     if (offset >= 0) return offset;
-    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    return this.#doesNotFit(typeof data === 'string' ? Buffer.byteLength(data) : data.length, what);
+  }
+
+  /** @internal A new zeroed block of `length` bytes for the plug-in, as `what`; fails the call with MEMORY_LIMIT when it does not fit. */
+  allocate(length: number, what: string): number {
+    if (length === 0) return 0;
+    const offset = this.#kernel.alloc(length);
+    return offset >= 0 ? offset : this.#doesNotFit(length, what);
+  }
+
+  #doesNotFit(size: number, what: string): never {
+    const kernel = this.#kernel;
     const cap = this.#settings.maxPages === undefined ? 'the 4 GiB address space' : `memory.maxPages ${this.#settings.maxPages}`;
     return this.#raise(
       new LimitError(
@@ -640,12 +700,15 @@ export class Plugin implements CallContextOwner {
 
   #hostImports(): WebAssembly.Imports {
     const imports: Record<string, Record<string, (...args: never[]) => unknown>> = {};
+    // the instances these imports are linked into may later serve another plug-in: look it up per call
+    const owner = this.#owner;
     for (const fn of this.#settings.functions) {
       const namespace = fn.namespace ?? USER_NAMESPACE;
       imports[namespace] ??= {};
-      const context = this.#context;
       const label = `${namespace} ${fn.name}`;
       imports[namespace][fn.name] = (...args: never[]) => {
+        const plugin = owner.plugin;
+        const context = plugin.#context;
         let value: unknown;
         try {
           try {
@@ -654,17 +717,17 @@ export class Plugin implements CallContextOwner {
             context.endHostCall();
           }
           // time spent in host functions counts against the deadline
-          if (this.#meter?.overdue()) this.#meter.timeout();
+          if (plugin.#meter?.overdue()) plugin.#meter.timeout();
           if (value instanceof Promise) {
             value.catch(() => {});
             throw new TypeError('it returned a Promise; host functions called in-thread must be synchronous');
           }
           return toWasmResults(fn.results, value);
         } catch (error) {
-          if (error instanceof TenonError && error === this.#abort) throw error;
-          this.#raiseIfOverdue();
+          if (error instanceof TenonError && error === plugin.#abort) throw error;
+          plugin.#raiseIfOverdue();
           const reason = error instanceof Error ? error.message : String(error);
-          return this.#raise(new HostFunctionError(fn.name, `Host function "${label}" failed: ${reason}`, { cause: error }));
+          return plugin.#raise(new HostFunctionError(fn.name, `Host function "${label}" failed: ${reason}`, { cause: error }));
         }
       };
     }
@@ -765,6 +828,20 @@ function touchPages(memory: WebAssembly.Memory): void {
   const u8 = new Uint8Array(memory.buffer);
   const end = Math.min(u8.length, PREFAULT_BYTES);
   for (let i = 0; i < end; i += 4096) u8[i] = u8[i]!;
+}
+
+/** @internal Bring a closed plug-in's instance and kernel back to new; false when the instance cannot be. */
+export function renew(recycled: Recycled): boolean {
+  if (!restore(recycled.live)) return false;
+  recycled.kernel.release();
+  return true;
+}
+
+/** Bring `live` back to how it was linked (its start-up to run again); false when it cannot be. */
+function restore(live: Live): boolean {
+  if (live.snapshot === undefined || live.wasi !== undefined || !live.snapshot.restore()) return false;
+  live.initialized = false;
+  return true;
 }
 
 function resultCode(value: unknown, name: string): number {

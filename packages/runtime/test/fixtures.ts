@@ -25,3 +25,37 @@ export function recordingLogger(): Logger & { lines: string[] } {
 export function u64(bytes: Uint8Array): number {
   return Number(Buffer.from(bytes).readBigUInt64LE(0));
 }
+
+const LEFTOVER_FIELDS = [
+  'mark',
+  'pages',
+  'tableSize',
+  'slotNull',
+  'initialized',
+  'memoryWords',
+  'dataIntact',
+  'kernelWords',
+  'varAbsent',
+  'kernelBytes',
+] as const;
+
+/** What fixtures/leftovers.wat's `probe` (or `probe_in_place`) found of earlier calls, field by field, Extism memory's size aside. */
+export function probeLeftovers(plugin: Plugin, fn = 'probe', hostContext?: unknown): Record<string, bigint> {
+  const bytes = Buffer.from(plugin.call(fn, undefined, { hostContext }).bytes());
+  const found: Record<string, bigint> = Object.fromEntries(LEFTOVER_FIELDS.map((field, i) => [field, bytes.readBigUInt64LE(i * 8)]));
+  delete found.kernelBytes;
+  return found;
+}
+
+/** What a new instance of leftovers.wat finds of itself: nothing left behind. */
+export const PRISTINE = {
+  mark: 0n,
+  pages: 2n,
+  tableSize: 4n,
+  slotNull: 1n,
+  initialized: 1n,
+  memoryWords: 0n,
+  dataIntact: 1n,
+  kernelWords: 0n,
+  varAbsent: 1n,
+};

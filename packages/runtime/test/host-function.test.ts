@@ -44,6 +44,60 @@ describe('host functions', () => {
     assert.throws(() => kept[0]!.set([1]), { name: 'TypeError', message: /detached/ });
   });
 
+  test('alloc() gives a zeroed block the host fills in place through view(), with no copy of the result', async () => {
+    using plugin = await hostCall((context, offset: bigint) => {
+      const length = context.length(offset);
+      const out = context.alloc(length + 2);
+      const target = context.view(out)!;
+      assert.deepEqual([...target], new Array(length + 2).fill(0));
+      target.set(context.view(offset)!);
+      target.set([33, 33], length);
+      return out;
+    });
+    assert.equal(plugin.call('reflect', 'in place').text(), 'in place!!');
+    const large = new Uint8Array(3 << 20).map((_, i) => i % 251);
+    assert.deepEqual(plugin.call('reflect', large).bytes().subarray(0, large.length), large);
+  });
+
+  test("a view of an allocated block kept past its host call reads as empty, never as a later call's bytes", async () => {
+    const kept: Uint8Array[] = [];
+    using plugin = await hostCall((context, offset: bigint) => {
+      const out = context.alloc(context.length(offset));
+      const view = context.view(out)!;
+      view.set(context.view(offset)!);
+      kept.push(view);
+      return out;
+    });
+    assert.equal(plugin.call('reflect', 'tenant one').text(), 'tenant one');
+    assert.equal(plugin.call('reflect', 'tenant two').text(), 'tenant two');
+    assert.deepEqual(
+      kept.map((view) => view.length),
+      [0, 0],
+    );
+    assert.throws(() => kept[1]!.set([1]), { name: 'TypeError', message: /detached/ });
+  });
+
+  test('alloc() past Extism memory fails the call with MEMORY_LIMIT; a bad length is the host function’s error', async () => {
+    const compiled = await compilePlugin(fixture('host_call'), {
+      logLevel: 'off',
+      memory: { maxPages: 4 },
+      functions: [{ name: 'reflect', params: ['ptr'], results: ['ptr'], call: (context) => context.alloc(8 << 20) }, add],
+    });
+    using plugin = compiled.instantiate();
+    assert.throws(() => plugin.call('reflect', 'x'), {
+      name: 'LimitError',
+      code: 'MEMORY_LIMIT',
+      message: /host function block of \d+ bytes/,
+    });
+    using bad = await hostCall((context) => context.alloc(-1));
+    assert.throws(() => bad.call('reflect', 'x'), {
+      name: 'HostFunctionError',
+      code: 'HOST_FUNCTION_FAILED',
+      message: /alloc\(\) takes a byte count, got -1/,
+    });
+    assert.equal(bad.call('add').bytes().length, 8, 'the instance still answers');
+  });
+
   test('text, json and writeJson move structured data both ways', async () => {
     using plugin = await hostCall((context, offset: bigint) => {
       const order = context.json<{ items: number[] }>(offset);

@@ -221,6 +221,15 @@ export class Kernel {
     return offset;
   }
 
+  /** Allocate a zeroed block of `length` (> 0) bytes; -1 when memory is exhausted. */
+  alloc(length: number): number {
+    const offset = this.exports.host_alloc(length);
+    if (offset === 0) return -1;
+    // a reused free block still holds what was written in it before
+    this.u8.fill(0, offset, offset + length);
+    return offset;
+  }
+
   /** Allocate a block holding `text` as UTF-8; 0 for an empty string; -1 when memory is exhausted. */
   writeText(text: string): number {
     const length = Buffer.byteLength(text);

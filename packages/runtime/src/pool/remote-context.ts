@@ -53,6 +53,14 @@ export class RemoteCallContext implements CallContext {
     return this.write(JSON.stringify(value));
   }
 
+  /** Filled in place through view() and created in the worker with the rest when the host function returns. */
+  alloc(length: number): number {
+    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`alloc() takes a byte count, got ${length}`);
+    if (length === 0) return 0;
+    this.writes.push(new Uint8Array(length));
+    return PLACEHOLDER_BASE + this.writes.length - 1;
+  }
+
   length(offset: bigint | number): number {
     return this.view(offset)?.length ?? 0;
   }
