@@ -58,11 +58,7 @@ export function chargeScaled(
   w.byte(0x41).byte(0).byte(0x48); // i32.const 0; i32.lt_s
   w.byte(0x20).u32(operand).byte(0x41).s32(scale.checkAt).byte(0x4f).byte(0x72); // local.get n; i32.const checkAt; i32.ge_u; i32.or
   w.byte(0x04).byte(0x40); // if
-  w.byte(0x20).u32(local).byte(0x24).u32(meter.global); // local.get; global.set
-  w.byte(0x10).u32(meter.refuel); // call refuel
-  w.byte(0x23).u32(meter.global).byte(0x22).u32(local); // global.get; local.tee
-  w.byte(0x41).byte(0).byte(0x48); // i32.const 0; i32.lt_s
-  w.byte(0x04).byte(0x40).byte(0x00).byte(0x0b); // if unreachable end
+  refuel(w, meter, local);
   w.byte(0x0b); // end
 }
 
@@ -114,9 +110,7 @@ export function emitChunked(w: Writer, meter: MeterImports, local: number, scrat
   w.byte(0x02).byte(0x40).byte(0x03).byte(0x40); // block $done loop $more
   get(n).byte(0x41).s32(CHUNK).byte(0x4d).byte(0x0d).byte(1); // n <= CHUNK: br_if $done
   // the deadline check: refuel with the counter as it is (the work was charged already)
-  get(local).byte(0x24).u32(meter.global).byte(0x10).u32(meter.refuel);
-  w.byte(0x23).u32(meter.global).byte(0x22).u32(local).byte(0x41).byte(0).byte(0x48); // global.get; local.tee; i32.const 0; i32.lt_s
-  w.byte(0x04).byte(0x40).byte(0x00).byte(0x0b); // if unreachable end
+  refuel(w, meter, local);
   if (kind === 'copy') {
     // b < a: backwards, the last CHUNK bytes first
     get(b, a).byte(0x49); // i32.lt_u
@@ -151,10 +145,15 @@ export function charge(w: Writer, meter: MeterImports, local: number, cost: numb
   w.byte(0x20).u32(local).byte(0x41).s32(cost).byte(0x6b); // local.get; i32.const cost; i32.sub
   w.byte(0x22).u32(local).byte(0x41).byte(0).byte(0x48); // local.tee; i32.const 0; i32.lt_s
   w.byte(0x04).byte(0x40); // if
+  refuel(w, meter, local);
+  w.byte(0x0b); // end
+}
+
+/** Save the counter, call refuel, load the counter back, and trap if it is still negative. */
+export function refuel(w: Writer, meter: MeterImports, local: number): void {
   w.byte(0x20).u32(local).byte(0x24).u32(meter.global); // local.get; global.set
   w.byte(0x10).u32(meter.refuel); // call refuel
   w.byte(0x23).u32(meter.global).byte(0x22).u32(local); // global.get; local.tee
   w.byte(0x41).byte(0).byte(0x48); // i32.const 0; i32.lt_s
   w.byte(0x04).byte(0x40).byte(0x00).byte(0x0b); // if unreachable end
-  w.byte(0x0b); // end
 }

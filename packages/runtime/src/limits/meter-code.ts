@@ -1,7 +1,7 @@
 import { LoadError } from '../errors.js';
 import { Reader, Writer } from './binary.js';
 import { type IndexMap, type Instruction, OP, opensBlock, writeInstruction } from './instructions.js';
-import { charge, chargeScaled, chunkable, emitChunked, type MeterImports, SCALED } from './meter-charge.js';
+import { charge, chargeScaled, chunkable, emitChunked, type MeterImports, refuel, SCALED } from './meter-charge.js';
 import { type Body, decodeBody, type Imports, inlineCosts, passesFuel } from './meter-plan.js';
 
 // Fuel metering of function bodies: the code-section half of instrument.ts.
@@ -233,9 +233,7 @@ function emitBody(body: Body, index: number, context: Context): Writer {
       const closed = open.pop()!;
       if (closed.wrapped) {
         w.byte(0x0c).byte(2).byte(0x0b); // br $after; end $slow
-        w.byte(0x20).u32(local).byte(0x24).u32(meter.global).byte(0x10).u32(meter.refuel); // save; call refuel
-        w.byte(0x23).u32(meter.global).byte(0x22).u32(local).byte(0x41).byte(0).byte(0x48); // global.get; local.tee; i32.const 0; i32.lt_s
-        w.byte(0x04).byte(0x40).byte(0x00).byte(0x0b); // if unreachable end
+        refuel(w, meter, local);
         // the charge was counted by refuel: give it back, the retry charges it again
         w.byte(0x20).u32(local).byte(0x41).s32(closed.cost).byte(0x6a).byte(0x21).u32(local);
         w.byte(0x0c).byte(0).byte(0x0b).byte(0x0b); // br $retry; end $retry; end $after
