@@ -22,10 +22,12 @@ export interface InstrumentOptions {
  * Cost model (deterministic: it depends only on the path taken, never on timing): entering a
  * function costs the number of instructions in its body outside any loop; each iteration of a
  * loop costs the number of instructions directly inside it (nested loops charge their own). The
- * charge is subtracted from the imported `tenon.fuel` counter at function entry and at each loop
- * header; when the counter goes below zero the code calls `tenon.refuel`, which grants the next
- * slice or aborts the call by throwing. Everything else in the module is re-emitted unchanged,
- * with function and global indices shifted past the two new imports.
+ * charge is subtracted at function entry and at each loop header from a counter kept in a local,
+ * handed between internal functions as an extra parameter and result and through the imported
+ * `tenon.fuel` global everywhere else; when it goes below zero the code calls `tenon.refuel`, which
+ * grants the next slice or leaves it negative, and the code traps. Everything else in the module
+ * is re-emitted unchanged, with function and global indices shifted past the two new imports (and
+ * internal functions given their new types).
  */
 export function instrument(bytes: Uint8Array, options: InstrumentOptions): Uint8Array {
   const sections = readSections(bytes);
