@@ -26,6 +26,7 @@ export const OP = {
   end: 0x0b,
   call: 0x10,
   returnCall: 0x12,
+  delegate: 0x18,
   tryTable: 0x1f,
   refFunc: 0xd2,
 } as const;
@@ -71,10 +72,11 @@ export function readInstruction(r: Reader): Instruction {
     case 0xd4:
     case 0xd6: // br, br_if, br_on_null, br_on_non_null: a label
       return { start, op, labels: [r.u32()], end: r.pos };
-    case 0x07:
-    case 0x08:
     case 0x09:
-    case 0x18: // tag or label index
+    case 0x18: // rethrow, delegate: a label (delegate's counts from outside its try)
+      return { start, op, labels: [r.u32()], end: r.pos };
+    case 0x07:
+    case 0x08: // catch, throw: a tag
     case 0x14:
     case 0x15: // call_ref, return_call_ref: a type index
     case 0x20:

@@ -1,7 +1,8 @@
 import { LimitError, LoadError } from '../errors.js';
 import { Reader, Writer } from './binary.js';
 import { type IndexMap, OP, readInstruction, readValueType, writeInstruction } from './instructions.js';
-import { type Imports, type Params, rewriteCode } from './meter-code.js';
+import { type FuncType, rewriteCode, type Signatures } from './meter-code.js';
+import type { Imports } from './meter-plan.js';
 
 /** Where injected code finds the host: `(import "tenon" "fuel" (global (mut i32)))` and `(import "tenon" "refuel" (func))`. */
 export const METER_MODULE = 'tenon';
@@ -21,10 +22,12 @@ export interface InstrumentOptions {
  * Cost model (deterministic: it depends only on the path taken, never on timing): entering a
  * function costs the number of instructions in its body outside any loop; each iteration of a
  * loop costs the number of instructions directly inside it (nested loops charge their own). The
- * charge is subtracted from the imported `tenon.fuel` counter at function entry and at each loop
- * header; when the counter goes below zero the code calls `tenon.refuel`, which grants the next
- * slice or aborts the call by throwing. Everything else in the module is re-emitted unchanged,
- * with function and global indices shifted past the two new imports.
+ * charge is subtracted at function entry and at each loop header from a counter kept in a local,
+ * handed between internal functions as an extra parameter and result and through the imported
+ * `tenon.fuel` global everywhere else; when it goes below zero the code calls `tenon.refuel`, which
+ * grants the next slice or leaves it negative, and the code traps. Everything else in the module
+ * is re-emitted unchanged, with function and global indices shifted past the two new imports (and
+ * internal functions given their new types).
  */
 export function instrument(bytes: Uint8Array, options: InstrumentOptions): Uint8Array {
   const sections = readSections(bytes);
@@ -41,6 +44,17 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Uint8
     : IDENTITY;
   const meter = options.meter ? { global: imports.globals, refuel: imports.funcs, type: typeCount } : undefined;
   const escaping = options.meter ? escapingFunctions(bytes, sections) : new Set<number>();
+  // The code goes first: metering may give functions new types, which the type and function sections must list.
+  const codeSection = sections.find((s) => s.id === SECTION.code);
+  const signatures = readSignatures(bytes, sections);
+  const code = codeSection
+    ? rewriteCode(new Reader(bytes, codeSection.start, codeSection.end), shift, meter, imports, escaping, signatures, typeCount + 1)
+    : undefined;
+  const appendTypes = (w: Writer) => {
+    appendType(w);
+    for (const entry of code?.newTypes ?? []) w.bytes(entry);
+    return w;
+  };
 
   const out = new Writer();
   out.bytes(bytes.subarray(0, 8));
@@ -52,7 +66,12 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Uint8
   const emitMissingBefore = (rank: number) => {
     while (missing.length > 0 && ORDER[missing[0]!]! < rank) {
       const id = missing.shift()!;
-      emit(id, id === SECTION.type ? appendType(new Writer().u32(1)) : appendImports(new Writer().u32(2), meter!.type));
+      emit(
+        id,
+        id === SECTION.type
+          ? appendTypes(new Writer().u32(1 + (code?.newTypes.length ?? 0)))
+          : appendImports(new Writer().u32(2), meter!.type),
+      );
     }
   };
 
@@ -61,7 +80,7 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Uint8
     const r = new Reader(bytes, section.start, section.end);
     switch (section.id) {
       case SECTION.type:
-        emit(section.id, meter ? rewriteVector(r, 1, (w) => appendType(w)) : copy(r));
+        emit(section.id, meter ? rewriteVector(r, 1 + (code?.newTypes.length ?? 0), appendTypes) : copy(r));
         break;
       case SECTION.import:
         emit(section.id, meter ? rewriteVector(r, 2, (w) => appendImports(w, meter.type)) : copy(r));
@@ -84,8 +103,11 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Uint8
       case SECTION.element:
         emit(section.id, rewriteElements(r, shift));
         break;
+      case SECTION.function:
+        emit(section.id, code ? new Writer().u32(code.functionTypes.length).bytes(encodeAll(code.functionTypes)) : copy(r));
+        break;
       case SECTION.code:
-        emit(section.id, rewriteCode(r, shift, meter, imports, escaping, paramCounts(bytes, sections)));
+        emit(section.id, code!.code);
         break;
       case SECTION.data:
         emit(section.id, rewriteData(r, shift));
@@ -185,9 +207,15 @@ function copy(r: Reader): Writer {
   return new Writer().bytes(r.bytes.subarray(r.pos, r.end));
 }
 
-/** The parameter count of each type and each defined function, from the type and function sections. */
-function paramCounts(bytes: Uint8Array, sections: readonly Section[]): Params {
-  const types: number[] = [];
+function encodeAll(values: readonly number[]): Uint8Array {
+  const w = new Writer();
+  for (const v of values) w.u32(v);
+  return w.finish();
+}
+
+/** Every type's parameters and results, and each defined function's type, from the type and function sections. */
+function readSignatures(bytes: Uint8Array, sections: readonly Section[]): Signatures {
+  const types: FuncType[] = [];
   const typeSection = sections.find((s) => s.id === SECTION.type);
   if (typeSection) {
     const r = new Reader(bytes, typeSection.start, typeSection.end);
@@ -195,17 +223,27 @@ function paramCounts(bytes: Uint8Array, sections: readonly Section[]): Params {
     for (let i = 0; i < count; i++) {
       const form = r.byte();
       if (form !== 0x60) throw new LoadError(`type ${i} is not a function type (0x${form.toString(16)}): GC types are not supported`);
-      const n = r.u32();
-      for (let j = 0; j < n; j++) readValueType(r);
-      types.push(n);
+      const params = r.u32();
+      const paramsAt = r.pos;
+      for (let j = 0; j < params; j++) readValueType(r);
+      const paramTypes = bytes.subarray(paramsAt, r.pos);
       const results = r.u32();
+      const resultsAt = r.pos;
       for (let j = 0; j < results; j++) readValueType(r);
+      types.push({ params, results, paramTypes, resultTypes: bytes.subarray(resultsAt, r.pos) });
     }
   }
   const functionSection = sections.find((s) => s.id === SECTION.function);
   if (!functionSection) return { types, functions: [] };
   const r = new Reader(bytes, functionSection.start, functionSection.end);
-  return { types, functions: Array.from({ length: r.u32() }, () => types[r.u32()] ?? 0) };
+  return {
+    types,
+    functions: Array.from({ length: r.u32() }, () => {
+      const type = r.u32();
+      if (type >= types.length) throw new LoadError(`a function has type ${type}, past the ${types.length} types`);
+      return type;
+    }),
+  };
 }
 
 function countImports(bytes: Uint8Array, section: Section | undefined): Imports {
