@@ -15,6 +15,9 @@ let sent = 0;
 type Command =
   | { cmd: 'run'; point: string; tenant: string; n: number; key?: string; input?: unknown }
   | { cmd: 'update'; installation: string; version: string }
+  | { cmd: 'candidate'; installation: string; version: string; percent: number }
+  | { cmd: 'promote'; installation: string }
+  | { cmd: 'rollback'; installation: string }
   | { cmd: 'awaitVersion'; point: string; tenant: string; version: string }
   | { cmd: 'quota'; partner: string; runsPerMinute: number }
   | { cmd: 'flush' }
@@ -54,6 +57,24 @@ async function handle(command: Command): Promise<unknown> {
       }
     case 'update':
       await platform.installations.update(OPERATOR, command.installation, { version: command.version });
+      return { at: Date.now() };
+    case 'candidate':
+      // Overridden: the test uploads versions without replaying them. Thresholds wide open: only the
+      // test promotes or rolls back, whatever each process's window of runs says.
+      await platform.rollouts.start(OPERATOR, command.installation, {
+        version: command.version,
+        percent: command.percent,
+        override: true,
+        promoteAfter: null,
+        failureMargin: 1,
+        fuelRatio: 1000,
+      });
+      return { at: Date.now() };
+    case 'promote':
+      await platform.rollouts.promote(OPERATOR, command.installation);
+      return { at: Date.now() };
+    case 'rollback':
+      await platform.rollouts.rollback(OPERATOR, command.installation);
       return { at: Date.now() };
     case 'quota':
       await platform.quotas.set(OPERATOR, command.partner, { runsPerMinute: command.runsPerMinute });
