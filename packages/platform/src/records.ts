@@ -103,13 +103,7 @@ export class Recorder implements Records {
     }
     for (const row of rows) this.#buffer.push(row);
     this.accepted += rows.length;
-    if (this.#countTimer === undefined && !this.#closed) {
-      this.#countTimer = setTimeout(() => {
-        this.#countTimer = undefined;
-        void this.count();
-      }, this.#countMs);
-      this.#countTimer.unref();
-    }
+    this.#countLater();
     this.#retain.set(extensionPoint, retain);
     if (this.#buffer.length >= this.#batchSize) this.#start();
     else if (this.#timer === undefined) {
@@ -203,16 +197,19 @@ export class Recorder implements Records {
       this.#upSince = Number.POSITIVE_INFINITY;
       this.#onError(error);
       // Retried: the count must reach the store before this process could die with these records.
-      if (this.#countTimer === undefined && !this.#closed) {
-        this.#countTimer = setTimeout(() => {
-          this.#countTimer = undefined;
-          void this.count();
-        }, this.#countMs);
-        this.#countTimer.unref();
-      }
+      this.#countLater();
       return;
     }
     if (this.#upSince === Number.POSITIVE_INFINITY) this.#upSince = now;
+  }
+
+  #countLater(): void {
+    if (this.#countTimer !== undefined || this.#closed) return;
+    this.#countTimer = setTimeout(() => {
+      this.#countTimer = undefined;
+      void this.count();
+    }, this.#countMs);
+    this.#countTimer.unref();
   }
 
   /**

@@ -51,6 +51,22 @@ async function world(before: (w: Omit<World, 'hosts' | 'close'>) => Promise<void
   };
 }
 
+/** After a flush, the hosts hold nothing, dropped nothing, and wrote `runs` records, one per run key. */
+async function recordedOnce(hosts: readonly Host[], schema: string, runs: number): Promise<void> {
+  const written: Status['records'][] = [];
+  for (const host of hosts) written.push((await host.send<Status>({ cmd: 'flush' })).records);
+  assert.deepEqual(
+    written.map((r) => [r.buffered, r.dropped]),
+    hosts.map(() => [0, 0]),
+  );
+  assert.equal(
+    written.reduce((sum, r) => sum + r.written, 0),
+    runs,
+  );
+  assert.equal(await count(schema, 'select count(*) as n from records'), runs);
+  assert.equal(await count(schema, 'select count(distinct run_key) as n from records'), runs);
+}
+
 // Run keys are the process id and a counter: unique across processes.
 const run = (host: Host, n: number, input?: unknown) =>
   host.send<RunAnswer>({
@@ -93,22 +109,7 @@ describe('three host processes on one PostgreSQL store', { skip }, () => {
         assert.deepEqual((await run(host, 30)).versions, { [v2]: 30 });
         runs += 30;
       }
-      const written: Status['records'][] = [];
-      for (const host of hosts) written.push((await host.send<Status>({ cmd: 'flush' })).records);
-      assert.deepEqual(
-        written.map((r) => [r.buffered, r.dropped]),
-        [
-          [0, 0],
-          [0, 0],
-          [0, 0],
-        ],
-      );
-      assert.equal(
-        written.reduce((sum, r) => sum + r.written, 0),
-        runs,
-      );
-      assert.equal(await count(store.schema as string, 'select count(*) as n from records'), runs);
-      assert.equal(await count(store.schema as string, 'select count(distinct run_key) as n from records'), runs);
+      await recordedOnce(hosts, store.schema as string, runs);
     } finally {
       await w.close();
     }
@@ -168,22 +169,7 @@ describe('three host processes on one PostgreSQL store', { skip }, () => {
       const installed = await w.platform.installations.get(OPERATOR, installation as string);
       assert.deepEqual([installed.versionId, installed.candidate], [v2, null]);
 
-      const written: Status['records'][] = [];
-      for (const host of hosts) written.push((await host.send<Status>({ cmd: 'flush' })).records);
-      assert.deepEqual(
-        written.map((r) => [r.buffered, r.dropped]),
-        [
-          [0, 0],
-          [0, 0],
-          [0, 0],
-        ],
-      );
-      assert.equal(
-        written.reduce((sum, r) => sum + r.written, 0),
-        runs,
-      );
-      assert.equal(await count(store.schema as string, 'select count(*) as n from records'), runs);
-      assert.equal(await count(store.schema as string, 'select count(distinct run_key) as n from records'), runs);
+      await recordedOnce(hosts, store.schema as string, runs);
       // Each process ran the candidate as such: its records say which version answered.
       assert.ok((await count(store.schema as string, `select count(*) as n from records where version_id = '${v3}'`)) >= 60);
     } finally {

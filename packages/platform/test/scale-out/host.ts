@@ -55,9 +55,12 @@ async function handle(command: Command): Promise<unknown> {
         if (results[0]?.version === command.version) return { at: Date.now() };
         await new Promise((resolve) => setImmediate(resolve));
       }
-    case 'update':
+    case 'update': {
+      // `asked`: just before the change's transaction, `at`: after its commit (ms since the epoch).
+      const asked = Date.now();
       await platform.installations.update(OPERATOR, command.installation, { version: command.version });
-      return { at: Date.now() };
+      return { asked, at: Date.now() };
+    }
     case 'candidate':
       // Overridden: the test uploads versions without replaying them. Thresholds wide open: only the
       // test promotes or rolls back, whatever each process's window of runs says.
