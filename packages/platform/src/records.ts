@@ -190,8 +190,9 @@ export class Recorder implements Records {
 
   async #count(): Promise<void> {
     const now = this.#ctx.now();
+    const accepted = this.accepted;
     try {
-      if (this.accepted > 0) await saveWriter(this.#ctx.db, this.#writer, this.accepted, this.written, now);
+      if (accepted > 0) await saveWriter(this.#ctx.db, this.#writer, accepted, this.written, now);
       if (now - this.#checkedAt >= this.#lostAfterMs) await this.reportLost();
     } catch (error) {
       this.#upSince = Number.POSITIVE_INFINITY;
@@ -201,6 +202,8 @@ export class Recorder implements Records {
       return;
     }
     if (this.#upSince === Number.POSITIVE_INFINITY) this.#upSince = now;
+    // Runs recorded while this count was under way (their timer found it running) are counted next.
+    if (this.accepted !== accepted) this.#countLater();
   }
 
   #countLater(): void {

@@ -105,3 +105,5 @@ for await (const line of lines) {
   }
   if (command.cmd === 'close') break;
 }
+// Leaving the loop closes the reader, not stdin, whose open pipe would keep this process alive.
+process.stdin.destroy();

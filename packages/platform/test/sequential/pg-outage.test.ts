@@ -135,6 +135,12 @@ describe('PostgreSQL stopped in the middle of many runs', { skip }, () => {
         dropped.map((e) => e.data),
         [{ dropped: 100, total: 100 }],
       );
+      // Dropped is not lost: each host's count in the store says everything it accepted was written.
+      assert.equal((await platform.events.list(OPERATOR)).items.filter((e) => e.type === 'records.lost').length, 0);
+      assert.deepEqual(await query(store.schema as string, 'select accepted::int, written::int from record_writers order by accepted'), [
+        { accepted: 300, written: 300 },
+        { accepted: 400, written: 400 },
+      ]);
       // Changes work again, and reach the other process.
       await h0.send({ cmd: 'update', installation: setup.installations[0], version: v2 });
       for (let i = 0; ; i++) {
