@@ -3,6 +3,7 @@
 // to this process's subscribers. After a lost connection everything past the cursor is read again.
 import type { EventLog } from './events.js';
 import { type EventRow, lastEventSeq, listEvents } from './store/events.js';
+import { findInstallation } from './store/installations.js';
 import type { Db } from './store/schema.js';
 
 /** What a change made elsewhere means here. */
@@ -12,10 +13,8 @@ export interface Followers {
   quotaSet(partnerId: string, data: Record<string, unknown>): void;
 }
 
-// Sequence numbers are taken at insert and become visible at commit, so a transaction can commit
-// after one with a higher number. Each read goes back this many numbers behind the cursor and skips
-// what it already applied, so a late commit among the last WINDOW is still seen.
-const WINDOW = 64;
+// Events become visible in the order of their numbers (appendEvent's lock), so everything past the
+// cursor is everything not yet read, however long this process was away.
 const PAGE = 500;
 
 export class Follower {
@@ -61,20 +60,20 @@ export class Follower {
 
   async #read(): Promise<void> {
     for (;;) {
-      const rows = await listEvents(this.#db, Math.max(0, this.#cursor - WINDOW), PAGE, undefined);
+      const rows = await listEvents(this.#db, this.#cursor, PAGE, undefined);
       for (const row of rows) {
         if (this.#log.seen(row.seq) || this.#log.mine(row.id)) continue;
-        this.#applyRow(row);
+        await this.#applyRow(row);
         this.#log.publish(row);
       }
       const last = rows.at(-1)?.seq ?? this.#cursor;
       if (last > this.#cursor) this.#cursor = last;
-      this.#log.forgetBelow(this.#cursor - WINDOW);
+      this.#log.forgetBelow(this.#cursor);
       if (rows.length < PAGE) return;
     }
   }
 
-  #applyRow(row: EventRow): void {
+  async #applyRow(row: EventRow): Promise<void> {
     let data: Record<string, unknown>;
     try {
       data = JSON.parse(row.data) as Record<string, unknown>;
@@ -94,6 +93,15 @@ export class Follower {
       case 'quota.set':
         this.#apply.quotaSet(row.subject, data);
         break;
+      case 'rollout.started':
+      case 'rollout.promoted':
+      case 'rollout.rolled-back': {
+        // A partner reads its rollout events, so they do not name the tenant (the host's data): the
+        // installation's row does, and its point and tenant never change.
+        const installation = await findInstallation(this.#db, row.subject);
+        if (installation !== undefined) this.#apply.installationChanged(installation.extension_point, installation.tenant);
+        break;
+      }
     }
   }
 }

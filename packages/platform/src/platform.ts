@@ -47,6 +47,8 @@ export interface PlatformStatus {
   /** PostgreSQL: whether this process is told of other processes' changes now (LISTEN in place). */
   following: boolean;
   records: {
+    /** Taken into the buffer by this process since it started (the store keeps this count too, see `records.lost`). */
+    accepted: number;
     /** Held in memory, not yet written (waiting for a batch, or kept while the store is down). */
     buffered: number;
     /** Written by this process since it started. */
@@ -166,7 +168,12 @@ export class Platform {
     return {
       engine: this.#engine,
       following: this.#listener?.connected ?? false,
-      records: { buffered: this.records.buffered, written: this.records.written, dropped: this.records.dropped },
+      records: {
+        accepted: this.records.accepted,
+        buffered: this.records.buffered,
+        written: this.records.written,
+        dropped: this.records.dropped,
+      },
     };
   }
 
@@ -197,6 +204,7 @@ export class Platform {
       this.#onError(error);
     }
     this.records.close();
+    await this.records.retire().catch(this.#onError);
     this.quotas.close();
     this.#runner.close();
     await this.#listener?.close();
@@ -220,6 +228,7 @@ export async function createPlatform(options: PlatformOptions = {}): Promise<Pla
   const platform = new Platform(store, options);
   try {
     await platform.quotas.load();
+    await platform.records.reportLost();
     await platform.follow(store);
   } catch (error) {
     await platform.close().catch(() => {});

@@ -3,13 +3,26 @@
 // retention cap. A batch that fails (the store is down) is kept and retried with its id, which the
 // store remembers, so a batch whose commit went through unacknowledged is not written twice; past
 // `maxBuffered` new runs' records are dropped, counted, and reported by a `records.dropped` event
-// once the store is back. A partner reads its own runs' outcomes and costs, never the tenants' data.
+// once the store is back. Each process keeps its totals in the store (records accepted, synced every
+// `countMs`; records committed, with each batch), so when a process dies with records uncommitted,
+// another one reports how many with a `records.lost` event. A partner reads its own runs' outcomes
+// and costs, never the tenants' data.
 import type { Records } from './api.js';
 import { type Context, partnerScope } from './context.js';
 import { invalid, PlatformError } from './errors.js';
 import { pageLimit, parseCursor } from './events.js';
 import { type RunStats, type RunStatsQuery, runStats } from './run-stats.js';
-import { claimBatch, insertRecords, listRecords, type RecordRow, trimBatches, trimRecords } from './store/records.js';
+import {
+  claimBatch,
+  claimQuietWriters,
+  insertRecords,
+  listRecords,
+  type RecordRow,
+  removeWriter,
+  saveWriter,
+  trimBatches,
+  trimRecords,
+} from './store/records.js';
 import type { Import } from './tape.js';
 import type { Actor, Outcome, Page, PartnerRunRecord, RecordQuery, RunRecord } from './types.js';
 
@@ -22,6 +35,13 @@ export interface RecorderOptions {
   flushMs?: number;
   /** Records held while the store is slow or failing; past it new ones are dropped and counted. Default 100,000. */
   maxBuffered?: number;
+  /** How often this process's count of accepted records is stored, in milliseconds. Default 100. */
+  countMs?: number;
+  /**
+   * A process whose count has not moved for this long, in milliseconds, with records accepted but
+   * not committed, is taken for dead and its uncommitted records reported lost. Default 60,000.
+   */
+  lostAfterMs?: number;
 }
 
 const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['ok', 'contained', 'rejected']);
@@ -49,13 +69,30 @@ export class Recorder implements Records {
   #reportedDropped = 0;
   /** Records written by this process. */
   written = 0;
+  /** Records taken into the buffer by this process (written, buffered, or lost if it dies now). */
+  accepted = 0;
+  /** This process's row in the store's count of accepted and written records. */
+  readonly #writer: string;
+  readonly #countMs: number;
+  readonly #lostAfterMs: number;
+  #countTimer: NodeJS.Timeout | undefined;
+  #counting: Promise<void> | undefined;
+  /** When the store last answered after failing (or this process started), and when others were last checked. */
+  #upSince: number;
+  #checkedAt: number;
 
   constructor(ctx: Context, options: RecorderOptions, onError: (error: unknown) => void) {
     this.#ctx = ctx;
     this.#batchSize = options.batchSize ?? 2000;
     this.#flushMs = options.flushMs ?? 200;
     this.#maxBuffered = options.maxBuffered ?? 100_000;
+    this.#countMs = options.countMs ?? 100;
+    this.#lostAfterMs = options.lostAfterMs ?? 60_000;
     this.#onError = onError;
+    this.#writer = ctx.id('rw');
+    // Reachable until a count fails: at open, the quiet rows of others are reported at once.
+    this.#upSince = Number.NEGATIVE_INFINITY;
+    this.#checkedAt = ctx.now();
   }
 
   /** Buffers one run's records (all its installations' outcomes, or none when the buffer is full). */
@@ -65,6 +102,8 @@ export class Recorder implements Records {
       return;
     }
     for (const row of rows) this.#buffer.push(row);
+    this.accepted += rows.length;
+    this.#countLater();
     this.#retain.set(extensionPoint, retain);
     if (this.#buffer.length >= this.#batchSize) this.#start();
     else if (this.#timer === undefined) {
@@ -131,6 +170,69 @@ export class Recorder implements Records {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#countTimer !== undefined) clearTimeout(this.#countTimer);
+    this.#countTimer = undefined;
+  }
+
+  /** Everything was written: this process's count leaves the store with it (it closes). */
+  async retire(): Promise<void> {
+    await this.#counting;
+    if (this.buffered === 0 && this.accepted === this.written) await removeWriter(this.#ctx.db, this.#writer);
+  }
+
+  /** Stores this process's totals, and every `lostAfterMs` reports other processes that died with records uncommitted. */
+  count(): Promise<void> {
+    this.#counting ??= this.#count().finally(() => {
+      this.#counting = undefined;
+    });
+    return this.#counting;
+  }
+
+  async #count(): Promise<void> {
+    const now = this.#ctx.now();
+    const accepted = this.accepted;
+    try {
+      if (accepted > 0) await saveWriter(this.#ctx.db, this.#writer, accepted, this.written, now);
+      if (now - this.#checkedAt >= this.#lostAfterMs) await this.reportLost();
+    } catch (error) {
+      this.#upSince = Number.POSITIVE_INFINITY;
+      this.#onError(error);
+      // Retried: the count must reach the store before this process could die with these records.
+      this.#countLater();
+      return;
+    }
+    if (this.#upSince === Number.POSITIVE_INFINITY) this.#upSince = now;
+    // Runs recorded while this count was under way (their timer found it running) are counted next.
+    if (this.accepted !== accepted) this.#countLater();
+  }
+
+  #countLater(): void {
+    if (this.#countTimer !== undefined || this.#closed) return;
+    this.#countTimer = setTimeout(() => {
+      this.#countTimer = undefined;
+      void this.count();
+    }, this.#countMs);
+    this.#countTimer.unref();
+  }
+
+  /**
+   * Reports, with one `records.lost` event each, the processes whose count has not moved for
+   * `lostAfterMs` and that had accepted more records than they committed. Not while this process has
+   * itself reached the store for less than that: the others may simply not have reconnected yet.
+   */
+  async reportLost(): Promise<void> {
+    const now = this.#ctx.now();
+    this.#checkedAt = now;
+    if (now - this.#upSince < this.#lostAfterMs) return;
+    const events = await this.#ctx.db.transaction().execute(async (trx) => {
+      const appended = [];
+      for (const w of await claimQuietWriters(trx, this.#writer, now - this.#lostAfterMs)) {
+        const [accepted, written] = [Number(w.accepted), Number(w.written)];
+        appended.push(await this.#ctx.events.append(trx, 'records.lost', 'records', null, { lost: accepted - written, accepted, written }));
+      }
+      return appended;
+    });
+    for (const event of events) this.#ctx.events.publish(event);
   }
 
   #start(): void {
@@ -150,11 +252,13 @@ export class Recorder implements Records {
     const points = [...new Set(rows.map((r) => r.extension_point))];
     const dropped = this.dropped;
     const at = this.#ctx.now();
+    const [accepted, written] = [this.accepted, this.written + rows.length];
     this.#writing = this.#ctx.db
       .transaction()
       .execute(async (trx) => {
         if (!(await claimBatch(trx, id, rows.length, at))) return undefined;
         await insertRecords(trx, rows);
+        await saveWriter(trx, this.#writer, accepted, written, at);
         for (const point of points) {
           // Trimming costs a scan of `retain` index entries, so it runs once per tenth of the cap
           // written (and on a point's first batch in this process): a point holds at most 10% over its cap.

@@ -371,6 +371,7 @@ export type EventType =
   | 'quota.set'
   | 'quota.exceeded'
   | 'records.dropped'
+  | 'records.lost'
   | 'replay.completed'
   | 'rollout.started'
   | 'rollout.gate-overridden'

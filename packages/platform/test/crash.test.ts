@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { createPlatform, OPERATOR } from '../src/index.js';
+import { createPlatform, OPERATOR, type PlatformEvent } from '../src/index.js';
 import { fixture, newStore, PG_URL, withCustomSection } from './helpers.js';
 
 const child = new URL('crash/child.ts', import.meta.url).pathname;
@@ -172,6 +174,100 @@ describe('a process on PostgreSQL killed with SIGKILL mid-batch', {
       const run = await platform.run(OPERATOR, 'p.echo', { tenant: 'm1', key: 'after', input: { n: 1 } });
       assert.equal(run.results.length, 3);
     } finally {
+      await store.drop();
+    }
+  });
+
+  test('with a batch held in flight: loses that batch and the runs buffered since, and the store counts exactly them, reported once by a records.lost event', async () => {
+    const store = await newStore('postgres');
+    const db = new pg.Client({ connectionString: PG_URL });
+    await db.connect();
+    await db.query(`set search_path = ${store.schema}`);
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, store.url, 'run'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: proc.stdout });
+    let runs = 0;
+    let counted: [number, number] | undefined;
+    lines.on('line', (line) => {
+      if (/^\d+$/.test(line)) runs++;
+      const match = /^counted (\d+) (\d+)$/.exec(line);
+      if (match !== null) counted = [Number(match[1]), Number(match[2])];
+    });
+    const until = async (what: string, done: () => boolean | Promise<boolean>) => {
+      for (let i = 0; !(await done()); i++) {
+        assert.ok(i < 1500 && proc.exitCode === null, `${what} within 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    try {
+      await until('40 runs', () => runs >= 40);
+      // Holds the child's next batch in flight: its insert waits for this lock.
+      await db.query('begin');
+      await db.query('lock table records in share mode');
+      const blocked = async () =>
+        (
+          await db.query(
+            `select count(*)::int as n from pg_locks l join pg_class c on c.oid = l.relation join pg_namespace s on s.oid = c.relnamespace
+             where not l.granted and c.relname = 'records' and s.nspname = $1`,
+            [store.schema],
+          )
+        ).rows[0].n > 0;
+      await until('a batch blocked in flight', blocked);
+      const atBlock = runs;
+      await until('20 more runs buffered behind it', () => runs >= atBlock + 20);
+      proc.stdin.write('stop\n');
+      await until('the child stored its count', () => counted !== undefined);
+      const [accepted, made] = counted as [number, number];
+      proc.kill('SIGKILL');
+      await once(proc, 'exit');
+      await db.query('rollback');
+
+      const recorded = (await db.query('select count(*)::int as n from records')).rows[0].n as number;
+      const [writer] = (await db.query('select accepted::int, written::int from record_writers')).rows;
+      // Three installations: three records a run. The committed count is exact (same transaction as
+      // the rows), the accepted one is as the child stored it.
+      assert.deepEqual(writer, { accepted: made * 3, written: recorded });
+      assert.equal(accepted, made * 3);
+      const lost = accepted - recorded;
+      // At least the batch held in flight and the 20 runs after it.
+      assert.ok(lost >= 60 && recorded > 0, `${recorded} recorded, ${lost} lost`);
+      wholePrefix(
+        (
+          await db.query(
+            'select run_key, count(*)::int as n, count(distinct installation_id)::int as installations from records group by run_key',
+          )
+        ).rows,
+      );
+
+      // Just killed, it might as well be alive: not reported yet.
+      {
+        await using platform = await createPlatform({ store: store.url });
+        assert.deepEqual(
+          (await platform.events.list(OPERATOR)).items.filter((e) => e.type === 'records.lost'),
+          [],
+        );
+      }
+      // Quiet for longer than lostAfterMs: reported at open, once, with the count.
+      await until('the count quiet for 300 ms', async () => {
+        const { rows } = await db.query('select seen_at from record_writers');
+        return Date.now() - Number(rows[0].seen_at) > 300;
+      });
+      const reports: PlatformEvent[] = [];
+      for (let i = 0; i < 2; i++) {
+        await using platform = await createPlatform({ store: store.url, records: { lostAfterMs: 300 } });
+        reports.push(...(await platform.events.list(OPERATOR)).items.filter((e) => e.type === 'records.lost'));
+      }
+      assert.deepEqual(
+        reports.map((e) => e.data),
+        [
+          { lost, accepted, written: recorded },
+          { lost, accepted, written: recorded },
+        ],
+      );
+      assert.equal(reports[0]?.id, reports[1]?.id, 'one event, read by both opens');
+      assert.equal((await db.query('select count(*)::int as n from record_writers')).rows[0].n, 0);
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await db.end();
       await store.drop();
     }
   });

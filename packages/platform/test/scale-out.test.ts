@@ -51,6 +51,22 @@ async function world(before: (w: Omit<World, 'hosts' | 'close'>) => Promise<void
   };
 }
 
+/** After a flush, the hosts hold nothing, dropped nothing, and wrote `runs` records, one per run key. */
+async function recordedOnce(hosts: readonly Host[], schema: string, runs: number): Promise<void> {
+  const written: Status['records'][] = [];
+  for (const host of hosts) written.push((await host.send<Status>({ cmd: 'flush' })).records);
+  assert.deepEqual(
+    written.map((r) => [r.buffered, r.dropped]),
+    hosts.map(() => [0, 0]),
+  );
+  assert.equal(
+    written.reduce((sum, r) => sum + r.written, 0),
+    runs,
+  );
+  assert.equal(await count(schema, 'select count(*) as n from records'), runs);
+  assert.equal(await count(schema, 'select count(distinct run_key) as n from records'), runs);
+}
+
 // Run keys are the process id and a counter: unique across processes.
 const run = (host: Host, n: number, input?: unknown) =>
   host.send<RunAnswer>({
@@ -93,22 +109,69 @@ describe('three host processes on one PostgreSQL store', { skip }, () => {
         assert.deepEqual((await run(host, 30)).versions, { [v2]: 30 });
         runs += 30;
       }
-      const written: Status['records'][] = [];
-      for (const host of hosts) written.push((await host.send<Status>({ cmd: 'flush' })).records);
-      assert.deepEqual(
-        written.map((r) => [r.buffered, r.dropped]),
-        [
-          [0, 0],
-          [0, 0],
-          [0, 0],
-        ],
+      await recordedOnce(hosts, store.schema as string, runs);
+    } finally {
+      await w.close();
+    }
+  });
+
+  test('a candidate started, promoted and rolled back through different processes runs on every process, and every run is recorded once', async (t) => {
+    let v2 = '';
+    let v3 = '';
+    const w = await world(async ({ platform, setup }) => {
+      v2 = (await platform.versions.upload(setup.actor, setup.pluginId, withCustomSection(fixture('behaviours'), 'v2'))).id;
+      v3 = (await platform.versions.upload(setup.actor, setup.pluginId, withCustomSection(fixture('behaviours'), 'v3'))).id;
+    });
+    try {
+      const { hosts, setup, store } = w;
+      const [h0, h1, h2] = hosts as [Host, Host, Host];
+      const installation = setup.installations[0];
+      let runs = 0;
+      const counted = async (host: Host, n: number) => {
+        const answer = await run(host, n);
+        runs += n;
+        return answer.versions;
+      };
+      /** Until every process answers as `done` says: the delay from the change to each process, in ms. */
+      const reached = async (at: number, done: (versions: Record<string, number>) => boolean) => {
+        const delays: number[] = [];
+        for (const host of hosts) {
+          while (!done(await counted(host, 20))) {
+            assert.ok(Date.now() - at < 10_000, `the change reached process ${host.proc.pid} within 10 s`);
+          }
+          delays.push(Date.now() - at);
+        }
+        return delays;
+      };
+      for (const host of hosts) assert.deepEqual(await counted(host, 20), { [setup.versionId]: 20 });
+
+      const started = await h0.send<{ at: number }>({ cmd: 'candidate', installation, version: v2, percent: 50 });
+      const toCandidate = await reached(started.at, (v) => (v[v2] ?? 0) > 0);
+      // A sticky half of the run keys goes to the candidate, on every process.
+      for (const host of hosts) {
+        const versions = await counted(host, 100);
+        assert.deepEqual(Object.keys(versions).sort(), [setup.versionId, v2].sort());
+        assert.ok((versions[v2] as number) >= 25 && (versions[v2] as number) <= 75, JSON.stringify(versions));
+      }
+
+      const promoted = await h1.send<{ at: number }>({ cmd: 'promote', installation });
+      const toPromoted = await reached(promoted.at, (v) => v[v2] === 20);
+
+      const next = await h2.send<{ at: number }>({ cmd: 'candidate', installation, version: v3, percent: 100 });
+      const toNext = await reached(next.at, (v) => v[v3] === 20);
+      const rolledBack = await h0.send<{ at: number }>({ cmd: 'rollback', installation });
+      const toRolledBack = await reached(rolledBack.at, (v) => v[v2] === 20);
+      t.diagnostic(
+        `delays to the three processes (ms): started ${toCandidate}, promoted ${toPromoted}, next started ${toNext}, rolled back ${toRolledBack}`,
       );
-      assert.equal(
-        written.reduce((sum, r) => sum + r.written, 0),
-        runs,
-      );
-      assert.equal(await count(store.schema as string, 'select count(*) as n from records'), runs);
-      assert.equal(await count(store.schema as string, 'select count(distinct run_key) as n from records'), runs);
+      // Settled: every process runs v2 only, as the store says.
+      for (const host of hosts) assert.deepEqual(await counted(host, 30), { [v2]: 30 });
+      const installed = await w.platform.installations.get(OPERATOR, installation as string);
+      assert.deepEqual([installed.versionId, installed.candidate], [v2, null]);
+
+      await recordedOnce(hosts, store.schema as string, runs);
+      // Each process ran the candidate as such: its records say which version answered.
+      assert.ok((await count(store.schema as string, `select count(*) as n from records where version_id = '${v3}'`)) >= 60);
     } finally {
       await w.close();
     }

@@ -122,6 +122,43 @@ export async function trimBatches(db: Db, before: number): Promise<void> {
   await db.deleteFrom('record_batches').where('at', '<', before).execute();
 }
 
+/**
+ * Stores a writer's totals since it started: records accepted and committed. Neither ever goes down:
+ * a sync and a batch's transaction run side by side, each with the totals it knew when it began.
+ */
+export async function saveWriter(db: Db, id: string, accepted: number, written: number, at: number): Promise<void> {
+  const larger = (column: 'accepted' | 'written') =>
+    sql<number>`case when ${sql.ref(`excluded.${column}`)} > ${sql.ref(`record_writers.${column}`)} then ${sql.ref(`excluded.${column}`)} else ${sql.ref(`record_writers.${column}`)} end`;
+  await db
+    .insertInto('record_writers')
+    .values({ id, accepted, written, seen_at: at })
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet((eb) => ({ accepted: larger('accepted'), written: larger('written'), seen_at: eb.ref('excluded.seen_at') })),
+    )
+    .execute();
+}
+
+/**
+ * Removes the rows of writers other than `self` not heard from since `before` (ms) and returns those
+ * that had accepted more than they committed: their records were lost.
+ */
+export async function claimQuietWriters(db: Db, self: string, before: number) {
+  const rows = await db
+    .deleteFrom('record_writers')
+    .where('id', '!=', self)
+    .where('seen_at', '<', before)
+    .returning(['id', 'accepted', 'written'])
+    .execute();
+  return rows.filter((r) => Number(r.accepted) > Number(r.written));
+}
+
+/** Forgets this writer (it closed with everything committed). */
+export async function removeWriter(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('record_writers').where('id', '=', id).execute();
+}
+
 type CostFilter = Pick<RecordFilter, 'extensionPoint' | 'plugin' | 'partnerId'>;
 
 function costQuery(db: Db, filter: CostFilter, since: number) {

@@ -69,6 +69,8 @@ export interface Database {
   quotas: { partner_id: string; runs_per_minute: number | null; fuel_per_day: number | null };
   quota_usage: { partner_id: string; period: string; amount: number };
   record_batches: { id: string; rows: number; at: number };
+  /** Per writing process: records accepted (synced periodically) and committed (with each batch), both since it started. */
+  record_writers: { id: string; accepted: number; written: number; seen_at: number };
   events: {
     seq: Generated<number>;
     id: string;

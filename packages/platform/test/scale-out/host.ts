@@ -15,6 +15,9 @@ let sent = 0;
 type Command =
   | { cmd: 'run'; point: string; tenant: string; n: number; key?: string; input?: unknown }
   | { cmd: 'update'; installation: string; version: string }
+  | { cmd: 'candidate'; installation: string; version: string; percent: number }
+  | { cmd: 'promote'; installation: string }
+  | { cmd: 'rollback'; installation: string }
   | { cmd: 'awaitVersion'; point: string; tenant: string; version: string }
   | { cmd: 'quota'; partner: string; runsPerMinute: number }
   | { cmd: 'flush' }
@@ -52,8 +55,29 @@ async function handle(command: Command): Promise<unknown> {
         if (results[0]?.version === command.version) return { at: Date.now() };
         await new Promise((resolve) => setImmediate(resolve));
       }
-    case 'update':
+    case 'update': {
+      // `asked`: just before the change's transaction, `at`: after its commit (ms since the epoch).
+      const asked = Date.now();
       await platform.installations.update(OPERATOR, command.installation, { version: command.version });
+      return { asked, at: Date.now() };
+    }
+    case 'candidate':
+      // Overridden: the test uploads versions without replaying them. Thresholds wide open: only the
+      // test promotes or rolls back, whatever each process's window of runs says.
+      await platform.rollouts.start(OPERATOR, command.installation, {
+        version: command.version,
+        percent: command.percent,
+        override: true,
+        promoteAfter: null,
+        failureMargin: 1,
+        fuelRatio: 1000,
+      });
+      return { at: Date.now() };
+    case 'promote':
+      await platform.rollouts.promote(OPERATOR, command.installation);
+      return { at: Date.now() };
+    case 'rollback':
+      await platform.rollouts.rollback(OPERATOR, command.installation);
       return { at: Date.now() };
     case 'quota':
       await platform.quotas.set(OPERATOR, command.partner, { runsPerMinute: command.runsPerMinute });
@@ -81,3 +105,5 @@ for await (const line of lines) {
   }
   if (command.cmd === 'close') break;
 }
+// Leaving the loop closes the reader, not stdin, whose open pipe would keep this process alive.
+process.stdin.destroy();
