@@ -33,7 +33,9 @@ export {
   type ReplayClass,
   ReplayDomain,
   type ReplayedRecord,
+  type ReplayQuery,
   type ReplayReport,
+  type ReplaySummary,
   type ReplayRequest,
 } from './replay.js';
 /** Rollout: a candidate on an installation as a canary or in shadow, rolled back or promoted by itself or by hand. */

@@ -4,6 +4,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { type Kysely, sql } from 'kysely';
 import { migration0002 } from './migration-0002-replay-rollout.js';
+import { migration0004 } from './migration-0004-dashboard.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -145,6 +146,7 @@ function migrations(engine: Engine): Record<string, Migration> {
       },
     },
     '0003_replay_rollout': migration0002,
+    '0004_dashboard': migration0004,
   };
 }
 
