@@ -35,8 +35,8 @@ export {
   type ReplayedRecord,
   type ReplayQuery,
   type ReplayReport,
-  type ReplaySummary,
   type ReplayRequest,
+  type ReplaySummary,
 } from './replay.js';
 /** Rollout: a candidate on an installation as a canary or in shadow, rolled back or promoted by itself or by hand. */
 export { type Lane, RolloutDomain, type RolloutStatus, type ShadowDifference, type VersionStats } from './rollout.js';

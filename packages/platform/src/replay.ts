@@ -6,13 +6,13 @@ import { type AnyTenonError, type CompiledPlugin, isTenonError, type Plugin } fr
 import { type Context, partnerScope } from './context.js';
 import { fuelBudget } from './definition.js';
 import { invalid, notFound, PlatformError } from './errors.js';
+import { pageLimit } from './events.js';
 import type { ExtensionPointDomain } from './extension-points.js';
 import { scopedPlugin } from './plugins.js';
 import type { Judged, LoadedPoint } from './point.js';
 import { findInstallation } from './store/installations.js';
 import { findVersionById, versionModule } from './store/plugins.js';
 import type { RecordRow } from './store/records.js';
-import { pageLimit } from './events.js';
 import { findReplay, insertReplay, listReplays, recordsOfOtherVersions, recordsOfPoint } from './store/replays.js';
 import { type Import, Tape } from './tape.js';
 import type { Actor, Grants, Outcome, Page, ReplayGate } from './types.js';
