@@ -81,7 +81,7 @@ export const extensionPointOut = {
           name: { type: 'string' },
           input: anyJson,
           config: { type: 'object', additionalProperties: { type: 'string' } },
-          expect: { type: 'object', properties: { output: anyJson, error: { type: 'string' } } },
+          expect: { type: 'object', properties: { output: anyJson, accepted: { type: 'boolean' }, error: { type: 'string' } } },
         },
       },
     },

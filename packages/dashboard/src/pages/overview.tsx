@@ -1,7 +1,7 @@
 import type { ChartConfiguration } from 'chart.js';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type Stats } from '../api.js';
-import { ChartCanvas, outcomeColour } from '../charts.js';
+import { ChartCanvas, loadCharts, outcomeColour } from '../charts.js';
 import { Loading, micros, number, Paged, Problem, time, useApi } from '../ui.js';
 
 const WINDOWS = [
@@ -12,6 +12,9 @@ const WINDOWS = [
 
 export function Overview() {
   const [windowMs, setWindowMs] = useState(60 * 60_000);
+  useEffect(() => {
+    loadCharts().catch(console.error);
+  }, []);
   const stats = useApi(() => api<Stats>('GET', `v1/runs/stats?windowMs=${windowMs}&buckets=60`), [windowMs]);
   return (
     <section aria-labelledby="overview-title">

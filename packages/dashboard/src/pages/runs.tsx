@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, type Page, query, type RunRecord, type Who } from '../api.js';
+import { api, type Import, type Page, query, type RunRecord, type Who } from '../api.js';
 import { Json, Loading, micros, number, Problem, time, useApi } from '../ui.js';
 
 const FIELDS = ['extensionPoint', 'tenant', 'plugin', 'version'] as const;
@@ -134,10 +134,76 @@ function RunDetail({ run, onClose }: { run: RunRecord; onClose: () => void }) {
             <h3>Config</h3>
             <Json value={run.config} label="run config" />
           </div>
+          <div>
+            <h3>Host calls</h3>
+            <Imports imports={run.imports ?? []} />
+          </div>
         </div>
       ) : (
-        <p>Tenants' data (input, output, config) is the host's: partners see outcomes and costs only.</p>
+        <p>Tenants' data (input, output, config, host calls) is the host's: partners see outcomes and costs only.</p>
       )}
     </aside>
+  );
+}
+
+/** A tape's bytes (base64) as text when they are text, else their size: enough to read what was asked and answered. */
+function decode(base64: string): string {
+  if (base64 === '') return '';
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  } catch {
+    return `${bytes.length} bytes`;
+  }
+}
+
+/** The run's tape: every host call and HTTP exchange in order, as replay answers from it. */
+function Imports({ imports }: { imports: Import[] }) {
+  if (imports.length === 0) return <p>None: the run asked nothing outside the plug-in.</p>;
+  return (
+    <table data-testid="host-calls">
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">call</th>
+          <th scope="col">asked</th>
+          <th scope="col">answered</th>
+        </tr>
+      </thead>
+      <tbody>
+        {imports.map((x, i) =>
+          x.kind === 'host' ? (
+            <tr key={i}>
+              <td>{i + 1}</td>
+              <td>
+                host function <code>{x.name}</code>
+              </td>
+              <td>
+                <code>{x.ask.map(decode).join(', ')}</code>
+              </td>
+              <td>
+                <code>{x.writes.map(decode).join(', ') || JSON.stringify(x.result)}</code>
+              </td>
+            </tr>
+          ) : (
+            <tr key={i}>
+              <td>{i + 1}</td>
+              <td>
+                <code>
+                  {x.method} {x.url}
+                </code>
+              </td>
+              <td>
+                <code>{decode(x.body)}</code>
+              </td>
+              <td>
+                <code>{x.result.kind === 'response' ? `${x.result.status} ${decode(String(x.result.body ?? ''))}` : x.result.kind}</code>
+              </td>
+            </tr>
+          ),
+        )}
+      </tbody>
+    </table>
   );
 }
