@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { OPERATOR } from '@tenon/platform';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { DISCOUNTS_POINT } from '../../../examples/invoicing/src/discounts.js';
 import { ARGS, CHROMIUM, check, type Demo, demo, loyaltyV2, OPERATOR_KEY, signIn } from './demo.js';
 
 const present = existsSync(CHROMIUM);
@@ -70,8 +71,11 @@ describe('the dashboard in Chromium, on the demo', { skip: present ? false : `${
       await check(page, 'overview');
 
       await page.getByRole('link', { name: 'Extension points' }).click();
-      await page.getByTestId('budget').waitFor();
-      assert.match((await page.getByTestId('budget').textContent()) ?? '', /^fuel = [\d,]+ \+ [\d,]+ × input KiB, at most [\d,]+$/);
+      const budget = page.getByTestId('budget').first();
+      await budget.waitFor();
+      const { fuel, fuelPerInputKiB = 0, maxFuelScale = 1 } = DISCOUNTS_POINT.limits;
+      const f = (n: number) => n.toLocaleString('en');
+      assert.equal(await budget.textContent(), `fuel = ${f(fuel)} + ${f(fuelPerInputKiB)} × input KiB, at most ${f(maxFuelScale * fuel)}`);
       await page.getByRole('cell', { name: 'bistro-sud' }).first().waitFor();
       await check(page, 'extension-points');
 
@@ -86,12 +90,20 @@ describe('the dashboard in Chromium, on the demo', { skip: present ? false : `${
       await detail.waitFor();
       const text = (await detail.textContent()) ?? '';
       assert.match(text, /tenant atelier-nord/);
-      // Input and output are the invoice and the partner's answer; the tape is empty (the demo's
-      // point offers no host functions, and its one HTTP attempt is refused before it is made).
+      // The invoice in, the partner's answer out; the demo's point offers no host functions.
       assert.match(text, /Input.*Output.*Config.*Host calls/s);
       assert.match(text, /"id": "INV-\d{7}"/);
       assert.match(text, /"discounts": \[/);
       assert.match(text, /None: the run asked nothing outside the plug-in/);
+      // score.lookup's plug-in asks the host's lookup: the question and the answer, from the run's tape.
+      await page.getByLabel('extensionPoint').fill('score.lookup');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.getByText('page 1').waitFor();
+      await page.getByTestId('runs').getByRole('cell', { name: 'invoice.discounts' }).first().waitFor({ state: 'detached' });
+      await page.getByTestId('runs').getByRole('button').first().click();
+      const calls = page.getByTestId('run-detail').getByTestId('host-calls');
+      await calls.waitFor();
+      assert.deepEqual(await calls.locator('tbody td').allTextContents(), ['1', 'host function lookup', '{"n":4}', '{"n":40}']);
       await check(page, 'runs');
 
       await page.getByRole('button', { name: 'Sign out' }).click();

@@ -149,13 +149,23 @@ function RunDetail({ run, onClose }: { run: RunRecord; onClose: () => void }) {
 /** A tape's bytes (base64) as text when they are text, else their size: enough to read what was asked and answered. */
 function decode(base64: string): string {
   if (base64 === '') return '';
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  } catch {
+    return base64;
+  }
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     return text.length > 300 ? `${text.slice(0, 300)}…` : text;
   } catch {
     return `${bytes.length} bytes`;
   }
+}
+
+/** A host function's argument as the tape holds it: `block:<base64>` for a pointer's bytes, else `<type>:<value>`. */
+function argument(ask: string): string {
+  return ask.startsWith('block:') ? decode(ask.slice(6)) : ask.slice(ask.indexOf(':') + 1);
 }
 
 /** The run's tape: every host call and HTTP exchange in order, as replay answers from it. */
@@ -180,7 +190,7 @@ function Imports({ imports }: { imports: Import[] }) {
                 host function <code>{x.name}</code>
               </td>
               <td>
-                <code>{x.ask.map(decode).join(', ')}</code>
+                <code>{x.ask.map(argument).join(', ')}</code>
               </td>
               <td>
                 <code>{x.writes.map(decode).join(', ') || JSON.stringify(x.result)}</code>
