@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { OPERATOR } from '@tenon/platform';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DISCOUNTS_POINT } from '../../../examples/invoicing/src/discounts.js';
+import { sampleInvoice } from '../../../examples/invoicing/src/sample-invoices.js';
 import { ARGS, CHROMIUM, check, type Demo, demo, loyaltyV2, OPERATOR_KEY, signIn } from './demo.js';
 
 const present = existsSync(CHROMIUM);
@@ -168,6 +169,15 @@ describe('the dashboard in Chromium, on the demo', { skip: present ? false : `${
       await rollout.getByLabel('share of runs (%)').fill('20');
       await rollout.getByRole('button', { name: 'Start candidate' }).click();
       await rollout.getByTestId('comparison').waitFor();
+      // Traffic while the canary runs: the comparison, read again every few seconds, shows both versions' runs.
+      for (let n = 1000; n < 1060; n++) {
+        const invoice = sampleInvoice(n);
+        await d.platform.run(OPERATOR, 'invoice.discounts', { tenant: 'bistro-sud', key: invoice.id, input: invoice });
+      }
+      const runsRow = rollout.getByTestId('comparison').getByRole('row', { name: /^runs / });
+      await runsRow.filter({ hasText: /^runs[1-9][\d,]*[1-9][\d,]*$/ }).waitFor();
+      const [current, next] = (await runsRow.locator('td').allTextContents()).map((t) => Number(t.replaceAll(',', '')));
+      assert.equal((current ?? 0) + (next ?? 0), 60, `every run of bistro-sud's loyalty installation is counted once (${current} + ${next})`);
       const started = await d.platform.installations.get(OPERATOR, target.id);
       assert.equal(started.candidate?.percent, 20);
       const candidate = started.candidate?.version;
