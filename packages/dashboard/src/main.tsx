@@ -3,7 +3,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Who } from './api.js';
 import { Installations } from './pages/installations.js';
-import { Overview } from './pages/overview.js';
+import { Overview, prefetchOverview } from './pages/overview.js';
 import { PluginPage, Plugins } from './pages/plugins.js';
 import { Points } from './pages/points.js';
 import { ReplayPage, Replays } from './pages/replays.js';
@@ -61,6 +61,7 @@ const NAV = [
 
 // Asked as the script starts, before the first render: the first page's data waits on it.
 const session = api<Who>('GET', 'v1/session');
+if ((location.hash.replace(/^#/, '') || '/') === '/') prefetchOverview();
 
 function App() {
   const [who, setWho] = useState<Who | null>();

@@ -177,7 +177,11 @@ describe('the dashboard in Chromium, on the demo', { skip: present ? false : `${
       const runsRow = rollout.getByTestId('comparison').getByRole('row', { name: /^runs / });
       await runsRow.filter({ hasText: /^runs[1-9][\d,]*[1-9][\d,]*$/ }).waitFor();
       const [current, next] = (await runsRow.locator('td').allTextContents()).map((t) => Number(t.replaceAll(',', '')));
-      assert.equal((current ?? 0) + (next ?? 0), 60, `every run of bistro-sud's loyalty installation is counted once (${current} + ${next})`);
+      assert.equal(
+        (current ?? 0) + (next ?? 0),
+        60,
+        `every run of bistro-sud's loyalty installation is counted once (${current} + ${next})`,
+      );
       const started = await d.platform.installations.get(OPERATOR, target.id);
       assert.equal(started.candidate?.percent, 20);
       const candidate = started.candidate?.version;
