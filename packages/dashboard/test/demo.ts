@@ -8,7 +8,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OPERATOR, type Platform } from '@tenon/platform';
-import type { CallContext, HostFunction } from '@tenon/runtime';
 import { createServer } from '@tenon/server';
 import type { BrowserContext, Page } from 'playwright-core';
 import { DISCOUNTS_POINT, discountRules } from '../../../examples/invoicing/src/discounts.js';
@@ -16,6 +15,7 @@ import { openPlatform } from '../../../examples/invoicing/src/host-platform.js';
 import type { Invoice } from '../../../examples/invoicing/src/invoices.js';
 import { merchantOf } from '../../../examples/invoicing/src/partners.js';
 import { sampleInvoice } from '../../../examples/invoicing/src/sample-invoices.js';
+import { LOOKUP_POINT, lookup, lookupModule } from '../../server/test/lookup-point.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARGS = [
@@ -33,26 +33,6 @@ export const INVOICES = 240;
 
 const SHOTS = new URL('../../../.screenshots/', import.meta.url);
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/**
- * Beside the demo: a point whose plug-in asks the host's `lookup` (the platform's test fixture), so
- * some runs carry host calls on their tape for the run detail to show.
- */
-const LOOKUP_POINT = {
-  name: 'score.lookup',
-  function: 'echo',
-  input: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
-  output: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
-  limits: { fuel: 100_000, fuelPerInputKiB: 0, maxFuelScale: 1, timeoutMs: 1000, maxPages: 4, maxOutputBytes: 4096 },
-  hostFunctions: ['lookup'],
-  record: { sample: 1 },
-};
-const lookup: HostFunction = {
-  name: 'lookup',
-  params: ['ptr'],
-  results: ['ptr'],
-  call: (context: CallContext, question: never) => context.writeJson({ n: (context.json(question) as { n: number }).n * 10 }),
-};
 
 /** Loyalty's next release (silver customers get 100 basis points more), as the demo builds it. */
 export function loyaltyV2(): Buffer {
@@ -87,8 +67,8 @@ export async function demo(): Promise<Demo> {
     const scorer = await platform.partners.create(OPERATOR, { name: 'scorer' });
     const scorerActor = { kind: 'partner', partnerId: scorer.id } as const;
     const scorerPlugin = await platform.plugins.create(scorerActor, { name: 'scorer', extensionPoint: LOOKUP_POINT.name });
-    const scorerModule = readFileSync(new URL('../../platform/test/fixtures/build/lookup.wasm', import.meta.url));
-    const scorerVersion = await platform.versions.upload(scorerActor, scorerPlugin.id, scorerModule);
+    // Beside the demo: a point whose plug-in asks the host's lookup, so some runs carry host calls.
+    const scorerVersion = await platform.versions.upload(scorerActor, scorerPlugin.id, lookupModule());
     assert.equal(scorerVersion.status, 'validated', JSON.stringify(scorerVersion.report));
     await platform.installations.create(OPERATOR, {
       tenant: 'atelier-nord',

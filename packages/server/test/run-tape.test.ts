@@ -1,30 +1,13 @@
 // A recorded run's tape (its host calls, what replay answers from) over HTTP: the operator reads it
 // with the run; a partner, whose runs carry the tenants' data, never gets it.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type Actor, createPlatform, OPERATOR, type Platform } from '@tenon/platform';
-import type { CallContext, HostFunction } from '@tenon/runtime';
 import type { FastifyInstance } from 'fastify';
 import { createServer } from '../src/index.js';
+import { lookup, lookupModule, LOOKUP_POINT as POINT } from './lookup-point.js';
 
 const KEY = 'tnn_op_tape_test_0123456789abcdef';
-const POINT = {
-  name: 'score.lookup',
-  function: 'echo',
-  input: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
-  output: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
-  limits: { fuel: 100_000, fuelPerInputKiB: 0, maxFuelScale: 1, timeoutMs: 1000, maxPages: 4, maxOutputBytes: 4096 },
-  hostFunctions: ['lookup'],
-  record: { sample: 1 },
-};
-const lookup: HostFunction = {
-  name: 'lookup',
-  params: ['ptr'],
-  results: ['ptr'],
-  call: (context: CallContext, question: never) => context.writeJson({ n: (context.json(question) as { n: number }).n * 10 }),
-};
-
 describe("a run's tape over HTTP", () => {
   let platform: Platform;
   let app: FastifyInstance;
@@ -37,8 +20,7 @@ describe("a run's tape over HTTP", () => {
     partnerKey = partner.key;
     const actor: Actor = { kind: 'partner', partnerId: partner.id };
     const plugin = await platform.plugins.create(actor, { name: 'scorer', extensionPoint: POINT.name });
-    const module = readFileSync(new URL('../../platform/test/fixtures/build/lookup.wasm', import.meta.url));
-    const version = await platform.versions.upload(actor, plugin.id, module);
+    const version = await platform.versions.upload(actor, plugin.id, lookupModule());
     assert.equal(version.status, 'validated', JSON.stringify(version.report));
     await platform.installations.create(OPERATOR, {
       tenant: 'shop-secret',

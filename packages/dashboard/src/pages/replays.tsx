@@ -2,14 +2,14 @@
 // offset, and a side-by-side diff of a changed record's answer, path by path.
 import { useState } from 'preact/hooks';
 import { api, type JsonChange, type Page, query, type Replay, type ReplayedRecord, type ReplaySummary } from '../api.js';
-import { Loading, micros, number, Problem, time, useApi } from '../ui.js';
+import { CursorPager, Loading, micros, number, Problem, time, useApi, useCursor } from '../ui.js';
 
 const PAGE = 25;
 const RESULTS = 50;
 
 export function Replays({ version }: { version?: string | undefined }) {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const after = cursors.at(-1);
+  const cursor = useCursor();
+  const { after } = cursor;
   const list = useApi(() => api<Page<ReplaySummary>>('GET', `v1/replays${query({ version, after, limit: PAGE })}`), [version, after]);
   return (
     <section aria-labelledby="replays-title">
@@ -23,7 +23,7 @@ export function Replays({ version }: { version?: string | undefined }) {
       )}
       {list.error && <Problem error={list.error} />}
       {!list.data && !list.error && <Loading />}
-      {list.data && list.data.items.length === 0 && cursors.length === 1 && <p>No replays yet.</p>}
+      {list.data && list.data.items.length === 0 && cursor.page === 1 && <p>No replays yet.</p>}
       {list.data && list.data.items.length > 0 && (
         <table data-testid="replays">
           <thead>
@@ -64,17 +64,7 @@ export function Replays({ version }: { version?: string | undefined }) {
           </tbody>
         </table>
       )}
-      {list.data && (
-        <nav class="pager" aria-label="replay pages">
-          <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-            Previous
-          </button>
-          <span>page {cursors.length}</span>
-          <button type="button" disabled={list.data.next === undefined} onClick={() => setCursors([...cursors, list.data?.next])}>
-            Next
-          </button>
-        </nav>
-      )}
+      {list.data && <CursorPager cursor={cursor} next={list.data.next} label="replay pages" />}
     </section>
   );
 }

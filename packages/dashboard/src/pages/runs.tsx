@@ -1,15 +1,14 @@
 import { useState } from 'preact/hooks';
 import { api, type Import, type Page, query, type RunRecord, type Who } from '../api.js';
-import { Json, Loading, micros, number, Problem, time, useApi } from '../ui.js';
+import { CursorPager, Json, Loading, micros, number, Problem, time, useApi, useCursor } from '../ui.js';
 
 const FIELDS = ['extensionPoint', 'tenant', 'plugin', 'version'] as const;
 
 export function Runs({ who }: { who: Who }) {
   const [filter, setFilter] = useState<Record<string, string>>({});
   const [draft, setDraft] = useState<Record<string, string>>({});
-  // Cursors of the pages before this one, so Previous walks back the way Next came.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const after = cursors.at(-1);
+  const cursor = useCursor();
+  const { after } = cursor;
   const runs = useApi(() => api<Page<RunRecord>>('GET', `v1/runs${query({ ...filter, after, limit: 50 })}`), [filter, after]);
   const [open, setOpen] = useState<RunRecord>();
   const fields = who.kind === 'operator' ? FIELDS : FIELDS.filter((f) => f !== 'tenant');
@@ -21,7 +20,7 @@ export function Runs({ who }: { who: Who }) {
         onSubmit={(e) => {
           e.preventDefault();
           setFilter(draft);
-          setCursors([undefined]);
+          cursor.reset();
         }}
       >
         {fields.map((f) => (
@@ -83,15 +82,7 @@ export function Runs({ who }: { who: Who }) {
               ))}
             </tbody>
           </table>
-          <nav class="pager" aria-label="run pages">
-            <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-              Previous
-            </button>
-            <span>page {cursors.length}</span>
-            <button type="button" disabled={runs.data.next === undefined} onClick={() => setCursors([...cursors, runs.data?.next])}>
-              Next
-            </button>
-          </nav>
+          <CursorPager cursor={cursor} next={runs.data.next} label="run pages" />
         </>
       )}
     </section>
