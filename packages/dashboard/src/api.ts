@@ -68,7 +68,7 @@ export interface Point {
   hostFunctions?: string[];
   wasi?: boolean;
   isolation?: string;
-  simulations: { name: string; input: unknown; expect: { output?: unknown; error?: string } }[];
+  simulations: { name: string; input: unknown; expect: { output?: unknown; accepted?: boolean; error?: string } }[];
   record?: { sample: number; retain?: number };
 }
 export interface Plugin {
@@ -112,6 +112,7 @@ export interface Installation {
   grants: { allowedHosts?: string[]; hostFunctions?: string[]; wasi?: boolean };
   position: number;
   enabled: boolean;
+  candidate?: Candidate | null;
 }
 export interface RunRecord {
   id: string;
@@ -132,8 +133,76 @@ export interface RunRecord {
   output?: unknown;
   message?: string | null;
   config?: Record<string, string>;
+  imports?: Import[];
 }
+/** A host call or HTTP exchange of a run, as its tape holds it (blocks and bodies base64). */
+export type Import =
+  | { kind: 'host'; name: string; ask: string[]; writes: string[]; result: unknown }
+  | {
+      kind: 'http';
+      method: string;
+      url: string;
+      body: string;
+      result: { kind: string; status?: number; body?: string; [k: string]: unknown };
+    };
 export interface Page<T> {
   items: T[];
   next?: string;
+}
+export type ReplayClass = 'same' | 'changed' | 'newly-failing' | 'fixed' | 'not-replayable';
+export interface JsonChange {
+  path: string;
+  before?: unknown;
+  after?: unknown;
+}
+export interface ReplayedRecord {
+  record: string;
+  tenant?: string;
+  key?: string | null;
+  class: ReplayClass;
+  before: { version: string; outcome: string; code: string | null; fuel: number };
+  after?: { outcome: string; code: string | null; fuel: number };
+  budget: number;
+  changes?: JsonChange[];
+  reason?: string;
+  durationUs: number;
+}
+export interface ReplaySummary {
+  id: string;
+  version: string;
+  plugin: string;
+  extensionPoint: string;
+  baseline: 'plugin' | 'point';
+  createdAt: number;
+  totals: { records: number; same: number; changed: number; newlyFailing: number; fixed: number; notReplayable: number };
+  fuel: { before: { p50: number; p99: number }; after: { p50: number; p99: number }; ratio: number; headroom: number };
+  slowest: { record: string; durationUs: number }[];
+  verdict: { passed: boolean; reasons: string[]; gate: Record<string, unknown> };
+}
+export interface Replay extends ReplaySummary {
+  results: ReplayedRecord[];
+  next?: number;
+}
+export interface Candidate {
+  version: string;
+  mode: 'canary' | 'shadow';
+  percent: number;
+  window: number;
+  failureMargin: number;
+  fuelRatio: number;
+  promoteAfter: number | null;
+  since: number;
+}
+export interface VersionStats {
+  runs: number;
+  failed: number;
+  windowRuns: number;
+  failureRate: number;
+  fuelP99: number;
+}
+export interface Rollout {
+  installation: Installation;
+  current: VersionStats;
+  candidate: VersionStats;
+  shadow: { compared: number; differing: number; differences: { key?: string; changes: JsonChange[] }[] };
 }

@@ -1,9 +1,15 @@
-// Charts are Chart.js, with only the parts we draw registered (so the bundle carries no more).
-import { BarController, BarElement, CategoryScale, Chart, type ChartConfiguration, Legend, LinearScale, Tooltip } from 'chart.js';
+// Charts are Chart.js, in a chunk of its own: most of the dashboard's script, and only the overview
+// draws charts, so other pages do not wait for it to be fetched and parsed.
+import type { ChartConfiguration } from 'chart.js';
 import { useEffect, useRef } from 'preact/hooks';
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
-Chart.defaults.animation = false;
+let loading: Promise<typeof import('./chart-js.js')> | undefined;
+
+/** Starts fetching Chart.js (once): a page that will draw calls it first, so the fetch runs beside its data's. */
+export function loadCharts(): Promise<typeof import('./chart-js.js')> {
+  loading ??= import('./chart-js.js');
+  return loading;
+}
 
 const OK = '#2e7d32';
 const CONTAINED = ['#c62828', '#ef6c00', '#ad1457', '#8e24aa', '#d84315', '#f9a825'];
@@ -20,9 +26,15 @@ export function outcomeColour(key: string, index: number): string {
 export function ChartCanvas({ config, label, height = 220 }: { config: ChartConfiguration; label: string; height?: number }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    if (canvas.current === null) return;
-    const chart = new Chart(canvas.current, config);
-    return () => chart.destroy();
+    let chart: { destroy(): void } | undefined;
+    let live = true;
+    loadCharts().then(({ Chart }) => {
+      if (live && canvas.current !== null) chart = new Chart(canvas.current, config);
+    }, console.error);
+    return () => {
+      live = false;
+      chart?.destroy();
+    };
   }, [config]);
   return (
     <div class="chart" style={{ height: `${height}px` }}>

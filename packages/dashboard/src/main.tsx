@@ -1,10 +1,12 @@
 // The dashboard: hash routes (so the server serves one page), sign-in by API key into a session cookie.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, type Who } from './api.js';
-import { Overview } from './pages/overview.js';
+import { api, type Who } from './api.js';
+import { Installations } from './pages/installations.js';
+import { Overview, prefetchOverview } from './pages/overview.js';
 import { PluginPage, Plugins } from './pages/plugins.js';
-import { Installations, Points } from './pages/points.js';
+import { Points } from './pages/points.js';
+import { ReplayPage, Replays } from './pages/replays.js';
 import { Runs } from './pages/runs.js';
 import { Loading, Problem } from './ui.js';
 
@@ -54,28 +56,34 @@ const NAV = [
   { href: '#/plugins', label: 'Plug-ins', operatorOnly: false },
   { href: '#/installations', label: 'Installations', operatorOnly: true },
   { href: '#/runs', label: 'Runs', operatorOnly: false },
+  { href: '#/replays', label: 'Replays', operatorOnly: false },
 ];
+
+// Asked as the script starts, before the first render: the first page's data waits on it.
+const session = api<Who>('GET', 'v1/session');
+if ((location.hash.replace(/^#/, '') || '/') === '/') prefetchOverview();
 
 function App() {
   const [who, setWho] = useState<Who | null>();
   const route = useHash();
   useEffect(() => {
-    api<Who>('GET', 'v1/session').then(setWho, (error: Error) => {
-      if (error instanceof ApiError && error.status === 401) setWho(null);
-      else setWho(null);
-    });
+    // Not signed in, or the server unreachable: the sign-in form either way (it says why on submit).
+    session.then(setWho, () => setWho(null));
   }, []);
   if (who === undefined) return <Loading />;
   if (who === null) return <SignIn onSignedIn={setWho} />;
   const signOut = () => api('DELETE', 'v1/session').then(() => setWho(null), alert);
-  const plugin = /^\/plugins\/(.+)$/.exec(route)?.[1];
+  const [path = '/', search = ''] = route.split('?');
+  const params = new URLSearchParams(search);
+  const plugin = /^\/plugins\/(.+)$/.exec(path)?.[1];
+  const replay = /^\/replays\/(.+)$/.exec(path)?.[1];
   return (
     <>
       <header>
         <strong>Tenon</strong>
         <nav aria-label="main">
           {NAV.filter((n) => !n.operatorOnly || who.kind === 'operator').map((n) => (
-            <a key={n.href} href={n.href} aria-current={`#${route}` === n.href ? 'page' : undefined}>
+            <a key={n.href} href={n.href} aria-current={`#${path}` === n.href ? 'page' : undefined}>
               {n.label}
             </a>
           ))}
@@ -86,12 +94,14 @@ function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        {route === '/' && <Overview />}
-        {route === '/points' && <Points who={who} />}
-        {route === '/plugins' && <Plugins />}
+        {path === '/' && <Overview />}
+        {path === '/points' && <Points who={who} />}
+        {path === '/plugins' && <Plugins />}
         {plugin !== undefined && <PluginPage id={decodeURIComponent(plugin)} />}
-        {route === '/installations' && <Installations />}
-        {route === '/runs' && <Runs who={who} />}
+        {path === '/installations' && <Installations />}
+        {path === '/runs' && <Runs who={who} />}
+        {path === '/replays' && <Replays version={params.get('version') ?? undefined} />}
+        {replay !== undefined && <ReplayPage id={decodeURIComponent(replay)} />}
       </main>
     </>
   );

@@ -67,3 +67,38 @@ export function time(ms: number): string {
 export function Json({ value, label }: { value: unknown; label: string }) {
   return <pre data-label={label}>{JSON.stringify(value, null, 2)}</pre>;
 }
+
+/** Where a list paged by the API's cursor stands: the cursors of the pages before, so Previous walks back the way Next came. */
+export interface Cursor {
+  after: string | undefined;
+  page: number;
+  back(): void;
+  forward(next: string | undefined): void;
+  reset(): void;
+}
+
+export function useCursor(): Cursor {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  return {
+    after: cursors.at(-1),
+    page: cursors.length,
+    back: () => setCursors(cursors.slice(0, -1)),
+    forward: (next) => setCursors([...cursors, next]),
+    reset: () => setCursors([undefined]),
+  };
+}
+
+/** Previous and Next over a list paged by cursor; `next` is the API's cursor of the following page. */
+export function CursorPager({ cursor, next, label }: { cursor: Cursor; next: string | undefined; label: string }) {
+  return (
+    <nav class="pager" aria-label={label}>
+      <button type="button" disabled={cursor.page === 1} onClick={cursor.back}>
+        Previous
+      </button>
+      <span>page {cursor.page}</span>
+      <button type="button" disabled={next === undefined} onClick={() => cursor.forward(next)}>
+        Next
+      </button>
+    </nav>
+  );
+}

@@ -33,8 +33,10 @@ export {
   type ReplayClass,
   ReplayDomain,
   type ReplayedRecord,
+  type ReplayQuery,
   type ReplayReport,
   type ReplayRequest,
+  type ReplaySummary,
 } from './replay.js';
 /** Rollout: a candidate on an installation as a canary or in shadow, rolled back or promoted by itself or by hand. */
 export { type Lane, RolloutDomain, type RolloutStatus, type ShadowDifference, type VersionStats } from './rollout.js';

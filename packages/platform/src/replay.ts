@@ -6,15 +6,16 @@ import { type AnyTenonError, type CompiledPlugin, isTenonError, type Plugin } fr
 import { type Context, partnerScope } from './context.js';
 import { fuelBudget } from './definition.js';
 import { invalid, notFound, PlatformError } from './errors.js';
+import { pageLimit } from './events.js';
 import type { ExtensionPointDomain } from './extension-points.js';
 import { scopedPlugin } from './plugins.js';
 import type { Judged, LoadedPoint } from './point.js';
 import { findInstallation } from './store/installations.js';
 import { findVersionById, versionModule } from './store/plugins.js';
 import type { RecordRow } from './store/records.js';
-import { findReplay, insertReplay, recordsOfOtherVersions, recordsOfPoint } from './store/replays.js';
+import { findReplay, insertReplay, listReplays, recordsOfOtherVersions, recordsOfPoint } from './store/replays.js';
 import { type Import, Tape } from './tape.js';
-import type { Actor, Grants, Outcome, ReplayGate } from './types.js';
+import type { Actor, Grants, Outcome, Page, ReplayGate } from './types.js';
 
 /** How one record fared under the candidate. */
 export type ReplayClass = 'same' | 'changed' | 'newly-failing' | 'fixed' | 'not-replayable';
@@ -74,6 +75,18 @@ export interface ReplayReport {
   results: ReplayedRecord[];
   /** The offset of the next page of results, when there is one. */
   next?: number;
+}
+
+/** A replay as listed: the report without its per-record results. */
+export type ReplaySummary = Omit<ReplayReport, 'results' | 'next'>;
+
+/** Filters on the list of replays; `after` is a cursor from a previous page. */
+export interface ReplayQuery {
+  plugin?: string;
+  version?: string;
+  after?: string;
+  /** Page size, 1 to 1000. Default 100. */
+  limit?: number;
 }
 
 export interface ReplayRequest {
@@ -145,6 +158,7 @@ export class ReplayDomain {
         extension_point: point.info.name,
         passed: full.verdict.passed ? 1 : 0,
         report: JSON.stringify(full),
+        summary: JSON.stringify(summaryOf(full)),
         created_at: full.createdAt,
       });
       return this.#ctx.events.append(trx, 'replay.completed', full.id, plugin.partner_id, {
@@ -168,6 +182,28 @@ export class ReplayDomain {
     const row = typeof id === 'string' ? await findReplay(this.#ctx.db, id, partnerScope(actor)) : undefined;
     if (row === undefined) throw notFound('replay', String(id));
     return view(actor, JSON.parse(row.report) as ReplayReport, offset, limit);
+  }
+
+  /** Replays, newest first, by cursor (a partner: those of its own versions). */
+  async list(actor: Actor, query: ReplayQuery = {}): Promise<Page<ReplaySummary>> {
+    const limit = pageLimit(query.limit);
+    // Naming another partner's plug-in is NOT_FOUND, as reading it is, not an empty page.
+    if (query.plugin !== undefined) await scopedPlugin(this.#ctx, actor, query.plugin);
+    let before: { at: number; id: string } | undefined;
+    if (query.after !== undefined && query.after !== '') {
+      const match = /^(\d{1,15})\.([\w-]{1,200})$/.exec(query.after);
+      if (match === null) throw invalid('after', `not a cursor from a previous page: "${query.after.slice(0, 40)}"`);
+      before = { at: Number(match[1]), id: match[2] as string };
+    }
+    const rows = await listReplays(
+      this.#ctx.db,
+      { partnerId: partnerScope(actor), plugin: query.plugin, version: query.version },
+      before,
+      limit,
+    );
+    const items = rows.map((row) => (row.summary === null ? summaryOf(JSON.parse(row.report as string)) : JSON.parse(row.summary)));
+    const last = rows.at(-1);
+    return { items, next: rows.length === limit && last !== undefined ? `${last.created_at}.${last.id}` : undefined };
   }
 
   async #replayAll(point: LoadedPoint, base: CompiledPlugin, rows: readonly RecordRow[]): Promise<ReplayedRecord[]> {
@@ -348,6 +384,11 @@ function percentiles(values: number[]): FuelSummary {
   const sorted = values.slice().sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
   return { p50: at(0.5), p99: at(0.99) };
+}
+
+function summaryOf(report: ReplayReport): ReplaySummary {
+  const { results: _results, next: _next, ...summary } = report;
+  return summary;
 }
 
 /** The report as the actor may see it: a partner gets no tenant, key or answer values, only paths. */

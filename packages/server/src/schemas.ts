@@ -81,7 +81,7 @@ export const extensionPointOut = {
           name: { type: 'string' },
           input: anyJson,
           config: { type: 'object', additionalProperties: { type: 'string' } },
-          expect: { type: 'object', properties: { output: anyJson, error: { type: 'string' } } },
+          expect: { type: 'object', properties: { output: anyJson, accepted: { type: 'boolean' }, error: { type: 'string' } } },
         },
       },
     },
@@ -338,7 +338,7 @@ export const recordQuery = {
   },
   additionalProperties: false,
 } as const;
-/** A recorded run: the operator gets tenant, key, input, output, message and config; a partner never does. */
+/** A recorded run: the operator gets tenant, key, input, output, message, config and imports; a partner never does. */
 export const recordOut = {
   type: 'object',
   properties: {
@@ -360,6 +360,11 @@ export const recordOut = {
     output: anyJson,
     message: { type: ['string', 'null'] },
     config: { type: 'object', additionalProperties: { type: 'string' } },
+    imports: {
+      type: 'array',
+      description: "the run's host calls and HTTP exchanges, in order, as replay answers from them",
+      items: { type: 'object', additionalProperties: true },
+    },
   },
 } as const;
 
@@ -459,6 +464,21 @@ export const replayOut = {
     },
     next: count,
   },
+} as const;
+/** A replay as listed: the report without its per-record results. */
+export const replaySummaryOut = {
+  type: 'object',
+  properties: (({ results: _results, next: _next, ...rest }) => rest)(replayOut.properties),
+} as const;
+export const replayListQuery = {
+  type: 'object',
+  properties: {
+    plugin: id,
+    version: id,
+    after: { type: 'string', maxLength: 300 },
+    limit: { type: 'integer', minimum: 1, maximum: 1000 },
+  },
+  additionalProperties: false,
 } as const;
 export const sessionIn = {
   type: 'object',

@@ -84,3 +84,69 @@ describe('rollouts over HTTP', () => {
     assert.match(refusal(again).message, /has no candidate/);
   });
 });
+
+describe('the list of replays over HTTP', () => {
+  let w: World;
+  before(async () => {
+    w = await world();
+  });
+  after(() => w.close());
+
+  it('lists replays newest first without their results, paged by cursor, a partner seeing only its own', async () => {
+    // Bob replays his own version too: Alice must never see it.
+    const bobUpload = await w.call(
+      {
+        method: 'POST',
+        url: `/v1/plugins/${w.bob.plugin}/versions`,
+        payload: fixture('count_vowels_c'),
+        headers: { 'content-type': 'application/wasm' },
+      },
+      w.bob.key,
+    );
+    assert.equal(bobUpload.statusCode, 201, bobUpload.body);
+    const bobs = await w.call({ method: 'POST', url: '/v1/replays', payload: { version: bobUpload.json().id } }, w.bob.key);
+    assert.equal(bobs.statusCode, 201, bobs.body);
+    const second = await w.call({ method: 'POST', url: '/v1/replays', payload: { version: w.candidate } }, w.alice.key);
+    assert.equal(second.statusCode, 201, second.body);
+
+    const all = await w.call({ method: 'GET', url: '/v1/replays' });
+    assert.equal(all.statusCode, 200, all.body);
+    const ids = (all.json().items as { id: string }[]).map((r) => r.id);
+    assert.deepEqual(new Set(ids), new Set([w.replay, bobs.json().id, second.json().id]));
+    const first = all.json().items[0];
+    assert.equal(first.results, undefined);
+    assert.deepEqual(Object.keys(first.totals).sort(), ['changed', 'fixed', 'newlyFailing', 'notReplayable', 'records', 'same']);
+
+    const alices = await w.call({ method: 'GET', url: '/v1/replays' }, w.alice.key);
+    assert.deepEqual((alices.json().items as { id: string }[]).map((r) => r.id).sort(), [w.replay, second.json().id].sort());
+    for (const secret of ['merchant-secret', 'invoice-secret', 'input-secret']) assert.ok(!alices.body.includes(secret), secret);
+
+    // One a page: three pages, each replay once, newest first, and no cursor after the last.
+    const seen: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = await w.call({ method: 'GET', url: `/v1/replays?limit=1${after === undefined ? '' : `&after=${after}`}` });
+      assert.equal(page.statusCode, 200, page.body);
+      const body = page.json() as { items: { id: string; createdAt: number }[]; next?: string };
+      seen.push(...body.items.map((r) => r.id));
+      after = body.next;
+    } while (after !== undefined && seen.length < 10);
+    assert.deepEqual(new Set(seen), new Set(ids));
+    assert.equal(seen.length, 3);
+
+    const byVersion = await w.call({ method: 'GET', url: `/v1/replays?version=${w.candidate}` });
+    assert.deepEqual(
+      (byVersion.json().items as { version: string }[]).map((r) => r.version),
+      [w.candidate, w.candidate],
+    );
+  });
+
+  it("refuses a forged cursor with 400 and another partner's plug-in with 404", async () => {
+    const forged = await w.call({ method: 'GET', url: "/v1/replays?after=1' or 1=1" });
+    assert.equal(forged.statusCode, 400);
+    assert.match(refusal(forged).message, /cursor/);
+    const other = await w.call({ method: 'GET', url: `/v1/replays?plugin=${w.alice.plugin}` }, w.bob.key);
+    assert.equal(other.statusCode, 404);
+    assert.equal(refusal(other).code, 'NOT_FOUND');
+  });
+});

@@ -100,6 +100,7 @@ export function routeTable(w: World): RouteCase[] {
     },
     { method: 'GET', route: '/v1/runs', access: 'partner', url: '/v1/runs' },
     { method: 'POST', route: '/v1/replays', access: 'partner', url: '/v1/replays', payload: { version: w.candidate }, owned: true },
+    { method: 'GET', route: '/v1/replays', access: 'partner', url: `/v1/replays?plugin=${alice.plugin}` },
     { method: 'GET', route: '/v1/replays/{id}', access: 'partner', url: `/v1/replays/${w.replay}`, owned: true },
     { method: 'GET', route: '/v1/runs/stats', access: 'partner', url: '/v1/runs/stats?windowMs=600000&buckets=10' },
     { method: 'GET', route: '/v1/events', access: 'partner', url: '/v1/events' },

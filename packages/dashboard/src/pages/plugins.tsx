@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, type Plugin, type Report, type Version } from '../api.js';
+import { api, type Plugin, type Replay, type Report, type Version } from '../api.js';
 import { Loading, number, Paged, Problem, time, useApi } from '../ui.js';
 
 export function Plugins() {
@@ -119,7 +119,35 @@ function VersionView({ version }: { version: Version }) {
         in {version.report.durationMs.toFixed(1)} ms
       </p>
       <ReportView report={version.report} />
+      {version.status === 'validated' && <StartReplay version={version.id} />}
     </article>
+  );
+}
+
+/** Replays the version on recorded runs, then opens the replay. */
+function StartReplay({ version }: { version: string }) {
+  const [state, setState] = useState<{ busy?: boolean; error?: Error }>({});
+  return (
+    <p>
+      <button
+        type="button"
+        disabled={state.busy}
+        onClick={() => {
+          setState({ busy: true });
+          api<Replay>('POST', 'v1/replays', { version }).then(
+            (replay) => {
+              location.hash = `#/replays/${replay.id}`;
+            },
+            (error: Error) => setState({ error }),
+          );
+        }}
+      >
+        Replay on recorded runs
+      </button>{' '}
+      <a href={`#/replays?version=${encodeURIComponent(version)}`}>this version's replays</a>
+      {state.busy && <span aria-busy="true"> Replaying…</span>}
+      {state.error && <Problem error={state.error} />}
+    </p>
   );
 }
 

@@ -1,5 +1,6 @@
 import { api, type Installation, type Point, type Who } from '../api.js';
 import { Json, Loading, number, Paged, Problem, useApi } from '../ui.js';
+import { InstallationTable } from './installations.js';
 
 export function Points({ who }: { who: Who }) {
   const points = useApi(() => api<Point[]>('GET', 'v1/extension-points'), []);
@@ -71,10 +72,10 @@ function PointView({ point, who }: { point: Point; who: Who }) {
             <tr key={s.name}>
               <td>{s.name}</td>
               <td>
-                <code>{JSON.stringify(s.input).slice(0, 120)}</code>
+                <code>{(JSON.stringify(s.input) ?? '').slice(0, 120)}</code>
               </td>
               <td>
-                <code>{s.expect.error !== undefined ? `error ${s.expect.error}` : JSON.stringify(s.expect.output).slice(0, 120)}</code>
+                <code>{expectation(s.expect)}</code>
               </td>
             </tr>
           ))}
@@ -97,63 +98,8 @@ function PointInstallations({ point }: { point: string }) {
   );
 }
 
-export function InstallationTable({ items, onToggle }: { items: Installation[]; onToggle?: (i: Installation) => void }) {
-  if (items.length === 0) return <p>None.</p>;
-  return (
-    <Paged items={items}>
-      {(page) => (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">tenant</th>
-              <th scope="col">extension point</th>
-              <th scope="col">plug-in</th>
-              <th scope="col">version</th>
-              <th scope="col">position</th>
-              <th scope="col">enabled</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.map((i) => (
-              <tr key={i.id}>
-                <td>{i.tenant}</td>
-                <td>{i.extensionPoint}</td>
-                <td>
-                  <a href={`#/plugins/${i.pluginId}`}>{i.pluginId}</a>
-                </td>
-                <td>
-                  <code>{i.versionId}</code>
-                </td>
-                <td>{i.position}</td>
-                <td>
-                  {i.enabled ? 'yes' : 'no'}{' '}
-                  {onToggle && (
-                    <button type="button" onClick={() => onToggle(i)}>
-                      {i.enabled ? 'Disable' : 'Enable'}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </Paged>
-  );
-}
-
-export function Installations() {
-  const list = useApi(() => api<Installation[]>('GET', 'v1/installations'), []);
-  if (list.error) return <Problem error={list.error} />;
-  if (!list.data) return <Loading />;
-  const toggle = (i: Installation) => {
-    api('PATCH', `v1/installations/${i.id}`, { enabled: !i.enabled }).then(list.reload, (e: Error) => alert(e.message));
-  };
-  return (
-    <section aria-labelledby="installations-title">
-      <h1 id="installations-title">Installations</h1>
-      <p>Candidates, canary shares, promote and roll back are not in the API yet.</p>
-      <InstallationTable items={list.data} onToggle={toggle} />
-    </section>
-  );
+function expectation(expect: Point['simulations'][number]['expect']): string {
+  if (expect.error !== undefined) return `error ${expect.error}`;
+  if (expect.accepted) return "an answer the point's rules accept";
+  return (JSON.stringify(expect.output) ?? '').slice(0, 120);
 }

@@ -1,15 +1,14 @@
 import { useState } from 'preact/hooks';
-import { api, type Page, query, type RunRecord, type Who } from '../api.js';
-import { Json, Loading, micros, number, Problem, time, useApi } from '../ui.js';
+import { api, type Import, type Page, query, type RunRecord, type Who } from '../api.js';
+import { CursorPager, Json, Loading, micros, number, Problem, time, useApi, useCursor } from '../ui.js';
 
 const FIELDS = ['extensionPoint', 'tenant', 'plugin', 'version'] as const;
 
 export function Runs({ who }: { who: Who }) {
   const [filter, setFilter] = useState<Record<string, string>>({});
   const [draft, setDraft] = useState<Record<string, string>>({});
-  // Cursors of the pages before this one, so Previous walks back the way Next came.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const after = cursors.at(-1);
+  const cursor = useCursor();
+  const { after } = cursor;
   const runs = useApi(() => api<Page<RunRecord>>('GET', `v1/runs${query({ ...filter, after, limit: 50 })}`), [filter, after]);
   const [open, setOpen] = useState<RunRecord>();
   const fields = who.kind === 'operator' ? FIELDS : FIELDS.filter((f) => f !== 'tenant');
@@ -21,7 +20,7 @@ export function Runs({ who }: { who: Who }) {
         onSubmit={(e) => {
           e.preventDefault();
           setFilter(draft);
-          setCursors([undefined]);
+          cursor.reset();
         }}
       >
         {fields.map((f) => (
@@ -83,15 +82,7 @@ export function Runs({ who }: { who: Who }) {
               ))}
             </tbody>
           </table>
-          <nav class="pager" aria-label="run pages">
-            <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-              Previous
-            </button>
-            <span>page {cursors.length}</span>
-            <button type="button" disabled={runs.data.next === undefined} onClick={() => setCursors([...cursors, runs.data?.next])}>
-              Next
-            </button>
-          </nav>
+          <CursorPager cursor={cursor} next={runs.data.next} label="run pages" />
         </>
       )}
     </section>
@@ -134,10 +125,86 @@ function RunDetail({ run, onClose }: { run: RunRecord; onClose: () => void }) {
             <h3>Config</h3>
             <Json value={run.config} label="run config" />
           </div>
+          <div>
+            <h3>Host calls</h3>
+            <Imports imports={run.imports ?? []} />
+          </div>
         </div>
       ) : (
-        <p>Tenants' data (input, output, config) is the host's: partners see outcomes and costs only.</p>
+        <p>Tenants' data (input, output, config, host calls) is the host's: partners see outcomes and costs only.</p>
       )}
     </aside>
+  );
+}
+
+/** A tape's bytes (base64) as text when they are text, else their size: enough to read what was asked and answered. */
+function decode(base64: string): string {
+  if (base64 === '') return '';
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  } catch {
+    return base64;
+  }
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  } catch {
+    return `${bytes.length} bytes`;
+  }
+}
+
+/** A host function's argument as the tape holds it: `block:<base64>` for a pointer's bytes, else `<type>:<value>`. */
+function argument(ask: string): string {
+  return ask.startsWith('block:') ? decode(ask.slice(6)) : ask.slice(ask.indexOf(':') + 1);
+}
+
+/** The run's tape: every host call and HTTP exchange in order, as replay answers from it. */
+function Imports({ imports }: { imports: Import[] }) {
+  if (imports.length === 0) return <p>None: the run asked nothing outside the plug-in.</p>;
+  return (
+    <table data-testid="host-calls">
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">call</th>
+          <th scope="col">asked</th>
+          <th scope="col">answered</th>
+        </tr>
+      </thead>
+      <tbody>
+        {imports.map((x, i) =>
+          x.kind === 'host' ? (
+            <tr key={i}>
+              <td>{i + 1}</td>
+              <td>
+                host function <code>{x.name}</code>
+              </td>
+              <td>
+                <code>{x.ask.map(argument).join(', ')}</code>
+              </td>
+              <td>
+                <code>{x.writes.map(decode).join(', ') || JSON.stringify(x.result)}</code>
+              </td>
+            </tr>
+          ) : (
+            <tr key={i}>
+              <td>{i + 1}</td>
+              <td>
+                <code>
+                  {x.method} {x.url}
+                </code>
+              </td>
+              <td>
+                <code>{decode(x.body)}</code>
+              </td>
+              <td>
+                <code>{x.result.kind === 'response' ? `${x.result.status} ${decode(String(x.result.body ?? ''))}` : x.result.kind}</code>
+              </td>
+            </tr>
+          ),
+        )}
+      </tbody>
+    </table>
   );
 }

@@ -5,6 +5,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { type Kysely, sql } from 'kysely';
 import { migration0002 } from './migration-0002-replay-rollout.js';
 import { migration0004 } from './migration-0004-record-writers.js';
+import { migration0005 } from './migration-0005-dashboard.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -147,6 +148,7 @@ function migrations(engine: Engine): Record<string, Migration> {
     },
     '0003_replay_rollout': migration0002,
     '0004_record_writers': migration0004,
+    '0005_dashboard': migration0005,
   };
 }
 

@@ -174,7 +174,9 @@ function costQuery(db: Db, filter: CostFilter, since: number) {
  * with fuel sums and maxima: one scan in the store, a few rows back whatever the number of runs.
  */
 export function sumRecordCosts(db: Db, filter: CostFilter, since: number, bucketMs: number) {
-  const bucket = sql<number>`(${sql.ref('at')} - ${since}) / ${bucketMs}`;
+  // Literals, not parameters: PostgreSQL matches the grouped expression with the selected one by its
+  // text, and two parameters ($1, $3) never match. Both are integers the domain computed.
+  const bucket = sql<number>`(${sql.ref('at')} - ${sql.lit(Math.trunc(since))}) / ${sql.lit(Math.trunc(bucketMs))}`;
   return costQuery(db, filter, since)
     .select((eb) => [
       bucket.as('bucket'),

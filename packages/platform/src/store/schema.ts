@@ -41,6 +41,8 @@ export interface Database {
     extension_point: string;
     passed: number;
     report: string;
+    /** The report without its per-record results, JSON; null for replays stored before migration 0005. */
+    summary: string | null;
     created_at: number;
   };
   records: {

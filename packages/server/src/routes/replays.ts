@@ -1,8 +1,19 @@
-import type { ReplayRequest } from '@tenon/platform';
+import type { ReplayQuery, ReplayRequest } from '@tenon/platform';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../api.js';
 import { actorOf } from '../auth.js';
-import { errorReplies, errorReply, idParams, NO_BODY, replayIn, replayOut, replayQuery } from '../schemas.js';
+import {
+  errorReplies,
+  errorReply,
+  idParams,
+  NO_BODY,
+  page,
+  replayIn,
+  replayListQuery,
+  replayOut,
+  replayQuery,
+  replaySummaryOut,
+} from '../schemas.js';
 
 const tags = ['replays'];
 
@@ -21,6 +32,21 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { plat
       },
     },
     async (request, reply) => reply.code(201).send(await platform.replays.create(actorOf(request), request.body)),
+  );
+
+  app.get<{ Querystring: ReplayQuery }>(
+    '/v1/replays',
+    {
+      bodyLimit: NO_BODY,
+      config: { access: 'key' },
+      schema: {
+        tags,
+        summary: 'Replays newest first, by cursor, without their per-record results (a partner: its own versions)',
+        querystring: replayListQuery,
+        response: { 200: page(replaySummaryOut), ...errorReplies },
+      },
+    },
+    async (request) => platform.replays.list(actorOf(request), request.query),
   );
 
   app.get<{ Params: { id: string }; Querystring: { offset?: number; limit?: number } }>(
