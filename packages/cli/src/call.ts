@@ -7,13 +7,13 @@ import {
   isTenonError,
   type Logger,
   type LogLevel,
+  loadHostFunctions,
   type Manifest,
   type Plugin,
   type PluginOptions,
   parseManifest,
 } from '@tenon/runtime';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { importHostFunctions } from './cases.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import type { Io } from './main.js';
 
@@ -123,7 +123,7 @@ async function runCall(source: string, name: string, flags: CallFlags, io: Io): 
   try {
     if (flags.stdin) input = await readAll(io.stdin);
     if (flags.inputFile !== undefined) input = await readFile(flags.inputFile);
-    if (flags.hostFunctions !== undefined) functions = await importHostFunctions(resolve(flags.hostFunctions));
+    if (flags.hostFunctions !== undefined) functions = [...(await loadHostFunctions(resolve(flags.hostFunctions)))];
   } catch (error) {
     io.stderr.write(`tenon: ${(error as Error).message}\n`);
     return EXIT.usage;

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { HostFunction } from '@tenon/runtime';
+import { type HostFunction, loadHostFunctions } from '@tenon/runtime';
 import ajv, { type ValidateFunction } from 'ajv';
 import { caseProblems } from './case-problems.js';
 
@@ -81,25 +80,10 @@ export async function loadCases(path: string): Promise<{ cases: TestCase[]; func
     problems.push(...(validate.errors ?? []).map((e) => `${e.instancePath || '(top level)'} ${e.message}`));
   if (!valid || problems.length > 0) throw invalidCases(path, problems);
   const file = parsed as CasesFile;
-  const functions = file.hostFunctions === undefined ? [] : await importHostFunctions(resolve(dirname(path), file.hostFunctions));
+  const functions = file.hostFunctions === undefined ? [] : [...(await loadHostFunctions(resolve(dirname(path), file.hostFunctions)))];
   return { cases: file.cases, functions };
 }
 
 function invalidCases(path: string, problems: string[]): CasesError {
   return new CasesError(`"${path}" is not a valid cases file:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-}
-
-/** The host functions a module exports as `functions` (or by default), as `cases.json`'s `hostFunctions` and `tenon call --host-functions` name them. */
-export async function importHostFunctions(path: string): Promise<HostFunction[]> {
-  let module: { functions?: unknown; default?: unknown };
-  try {
-    module = await import(pathToFileURL(path).href);
-  } catch (error) {
-    throw new CasesError(`Cannot import host functions from "${path}": ${(error as Error).message}`);
-  }
-  const functions = module.functions ?? module.default;
-  if (!Array.isArray(functions)) {
-    throw new CasesError(`"${path}" must export its host functions as an array named \`functions\` (or as the default export)`);
-  }
-  return functions as HostFunction[];
 }

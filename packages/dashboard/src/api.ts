@@ -1,6 +1,11 @@
 // The dashboard's only way to the platform: the public HTTP API v1, relative to the page (so a host
 // that mounts the API under a prefix serves the dashboard under it too), signed in by cookie.
 
+// The platform's own types where the JSON has the same shape (type-only: nothing of the platform is bundled).
+import type { Candidate, JsonChange, ReplayClass, ReplayedRecord, VersionStats } from '@tenon/platform';
+
+export type { Candidate, JsonChange, ReplayClass, ReplayedRecord, VersionStats };
+
 /** A refusal from the API: its stable code and message. */
 export class ApiError extends Error {
   readonly code: string;
@@ -149,24 +154,6 @@ export interface Page<T> {
   items: T[];
   next?: string;
 }
-export type ReplayClass = 'same' | 'changed' | 'newly-failing' | 'fixed' | 'not-replayable';
-export interface JsonChange {
-  path: string;
-  before?: unknown;
-  after?: unknown;
-}
-export interface ReplayedRecord {
-  record: string;
-  tenant?: string;
-  key?: string | null;
-  class: ReplayClass;
-  before: { version: string; outcome: string; code: string | null; fuel: number };
-  after?: { outcome: string; code: string | null; fuel: number };
-  budget: number;
-  changes?: JsonChange[];
-  reason?: string;
-  durationUs: number;
-}
 export interface ReplaySummary {
   id: string;
   version: string;
@@ -182,23 +169,6 @@ export interface ReplaySummary {
 export interface Replay extends ReplaySummary {
   results: ReplayedRecord[];
   next?: number;
-}
-export interface Candidate {
-  version: string;
-  mode: 'canary' | 'shadow';
-  percent: number;
-  window: number;
-  failureMargin: number;
-  fuelRatio: number;
-  promoteAfter: number | null;
-  since: number;
-}
-export interface VersionStats {
-  runs: number;
-  failed: number;
-  windowRuns: number;
-  failureRate: number;
-  fuelP99: number;
 }
 export interface Rollout {
   installation: Installation;

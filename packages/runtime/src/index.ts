@@ -48,6 +48,8 @@ export { type Manifest, type MemoryLimits, parseManifest, type WasmSource } from
 export { PluginOutput } from './output.js';
 export { type CallOptions, type CallStats, Plugin, type PluginInput } from './plugin.js';
 /** Worker threads: run plug-ins on every core, with per-call limits and stats, async host functions or ones run in the workers. */
+/** Host functions from a module, in the format the pool, `tenon call` and `tenon test` share. */
+export { loadHostFunctions } from './pool/host-module.js';
 export { createPool, Pool, type PoolCallOptions, type PoolCallResult, type PoolOptions } from './pool/pool.js';
 /** Options for compiling a plug-in. */
 export type { PluginOptions, SizeLimits } from './settings.js';

@@ -55,3 +55,11 @@ export async function importHostFunctions(url: string): Promise<readonly HostFun
 export function importKey(fn: { namespace?: string | undefined; name: string }, defaultNamespace: string): string {
   return `${fn.namespace ?? defaultNamespace}\0${fn.name}`;
 }
+
+/**
+ * The host functions a module exports (a path, or a `file:`/`data:` URL), in the format a pool's
+ * `hostFunctions`, `tenon call --host-functions` and cases.json's `hostFunctions` share.
+ */
+export function loadHostFunctions(module: string | URL): Promise<readonly HostFunction[]> {
+  return importHostFunctions(hostModuleUrl(module).href);
+}
