@@ -97,7 +97,15 @@ async function migrate(db: Kysely<Database>, engine: Engine, schema: string | un
     // Named, so migrations in one schema never see another schema's migration table.
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's introspector reads the catalog of every schema in the database; a schema another
+  // client drops while it reads makes the read fail with "schema ... does not exist" (3F000),
+  // though nothing is wrong with ours. Migrating again is safe: the migrator skips what its table
+  // records as done, and on PostgreSQL a run's migrations are one transaction.
+  for (let retry = 0; retry < 10 && schema !== undefined && droppedMeanwhile(error, schema); retry++) {
+    await new Promise((done) => setTimeout(done, 20 * (retry + 1)));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     await db.destroy();
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
@@ -106,4 +114,10 @@ async function migrate(db: Kysely<Database>, engine: Engine, schema: string | un
       field: 'store',
     });
   }
+}
+
+/** Whether a migration failed only because some other schema was dropped during the catalog read. */
+function droppedMeanwhile(error: unknown, schema: string): boolean {
+  const cause = error as { code?: unknown; message?: unknown } | undefined;
+  return cause?.code === '3F000' && typeof cause.message === 'string' && !cause.message.includes(`"${schema}"`);
 }
