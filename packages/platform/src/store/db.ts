@@ -1,10 +1,11 @@
 // Opening the store: which engine a store URL names, the connection, and the migrations.
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { invalid, PlatformError } from '../errors.js';
 import { type Engine, migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
+import { SchemaDialect } from './schema-introspector.js';
 import { UnavailableMapping } from './unavailable.js';
 
 export interface OpenStore {
@@ -77,7 +78,7 @@ async function openPostgres(url: string): Promise<OpenStore> {
   // An idle connection the server dropped (restart, failover) is reported here; without a listener
   // pg would crash the process. The next query opens a new connection.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new UnavailableMapping(new PostgresDialect({ pool }), redact(url)) });
+  const db = new Kysely<Database>({ dialect: new UnavailableMapping(new SchemaDialect({ pool }, schema), redact(url)) });
   try {
     // The identifier was checked above: lower-case letters, digits and underscores only.
     await sql.raw(`create schema if not exists "${schema}"`).execute(db);
@@ -97,15 +98,7 @@ async function migrate(db: Kysely<Database>, engine: Engine, schema: string | un
     // Named, so migrations in one schema never see another schema's migration table.
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
-  let { error, results } = await migrator.migrateToLatest();
-  // Kysely's introspector reads the catalog of every schema in the database; a schema another
-  // client drops while it reads makes the read fail with "schema ... does not exist" (3F000),
-  // though nothing is wrong with ours. Migrating again is safe: the migrator skips what its table
-  // records as done, and on PostgreSQL a run's migrations are one transaction.
-  for (let retry = 0; retry < 10 && schema !== undefined && droppedMeanwhile(error, schema); retry++) {
-    await new Promise((done) => setTimeout(done, 20 * (retry + 1)));
-    ({ error, results } = await migrator.migrateToLatest());
-  }
+  const { error, results } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
@@ -114,10 +107,4 @@ async function migrate(db: Kysely<Database>, engine: Engine, schema: string | un
       field: 'store',
     });
   }
-}
-
-/** Whether a migration failed only because some other schema was dropped during the catalog read. */
-function droppedMeanwhile(error: unknown, schema: string): boolean {
-  const cause = error as { code?: unknown; message?: unknown } | undefined;
-  return cause?.code === '3F000' && typeof cause.message === 'string' && !cause.message.includes(`"${schema}"`);
 }
