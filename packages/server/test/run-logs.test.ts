@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { createPlatform, type Platform } from '@tenon/platform';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { createServer } from '../src/index.js';
+import { chattyModule, CHATTY_POINT as POINT } from './chatty-point.js';
 import { OPERATOR_KEY } from './world.js';
-
-// The platform's chatty fixture: logs its input at info, then "tick" at warn once per input byte.
-const CHATTY = readFileSync(new URL('../../platform/test/fixtures/build/chatty.wasm', import.meta.url));
-
-const POINT = {
-  name: 'echo.chatty',
-  function: 'chatty',
-  input: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
-  output: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
-  limits: { fuel: 1_000_000, timeoutMs: 1000, maxPages: 4, maxOutputBytes: 4096 },
-  record: { sample: 1 },
-};
 
 describe("a run's log lines over the API", () => {
   let platform: Platform;
@@ -38,7 +26,7 @@ describe("a run's log lines over the API", () => {
       await app.inject({
         method: 'POST',
         url: `/v1/plugins/${plugin.id}/versions`,
-        payload: CHATTY,
+        payload: chattyModule(),
         headers: { authorization: `Bearer ${partnerKey}`, 'content-type': 'application/wasm' },
       })
     ).json();
