@@ -1,20 +1,29 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OPERATOR, type RunRecord } from '../src/index.js';
-import { behaviourPoint, fixture, forEachEngine, installed, withCustomSection } from './helpers.js';
+import { type ExtensionPointDefinition, OPERATOR, type RunOutcome, type RunRecord } from '../src/index.js';
+import { behaviourPoint, fixture, forEachEngine, installed, type TestPlatform, withCustomSection } from './helpers.js';
 
 const ticks = (n: number) => Array.from({ length: n }, () => ({ level: 'warn', message: 'tick' }));
 
 forEachEngine('run logs', (engine) => {
-  test("a recorded run's record holds its plug-in's log lines at the point's level, info by default", async () => {
-    await using t = await engine.testPlatform();
-    const definition = behaviourPoint('p.chatty', 'chatty', { record: { sample: 1 } });
+  /** One recorded run of the chatty fixture on a point with `extra`: the run's outcome and its record. */
+  async function chattyRun(
+    t: TestPlatform,
+    input: object,
+    extra: Partial<ExtensionPointDefinition> = {},
+  ): Promise<{ outcome: RunOutcome | undefined; record: RunRecord }> {
+    const definition = behaviourPoint('p.chatty', 'chatty', { record: { sample: 1 }, ...extra });
     const point = await t.platform.extensionPoint(definition);
     await installed(t.platform, definition, fixture('chatty'), ['m1']);
-    const run = await point.run({ tenant: 'm1', input: { n: 1 } });
-    assert.equal(run.results[0]?.outcome, 'ok');
+    const run = await point.run({ tenant: 'm1', input });
     await t.platform.flush();
-    const record = (await t.platform.records.list(OPERATOR)).items[0] as RunRecord;
+    return { outcome: run.results[0], record: (await t.platform.records.list(OPERATOR)).items[0] as RunRecord };
+  }
+
+  test("a recorded run's record holds its plug-in's log lines at the point's level, info by default", async () => {
+    await using t = await engine.testPlatform();
+    const { outcome, record } = await chattyRun(t, { n: 1 });
+    assert.equal(outcome?.outcome, 'ok');
     // The debug line is below info; the info line is the tenant's input, then one tick per input byte.
     assert.deepEqual(record.logs, { lines: [{ level: 'info', message: '{"n":1}' }, ...ticks(7)], dropped: 0 });
   });
@@ -34,45 +43,32 @@ forEachEngine('run logs', (engine) => {
 
   test('a record keeps the first 50 lines and counts the rest as dropped', async () => {
     await using t = await engine.testPlatform();
-    const definition = behaviourPoint('p.flood', 'chatty', { record: { sample: 1 } });
-    const point = await t.platform.extensionPoint(definition);
-    await installed(t.platform, definition, fixture('chatty'), ['m1']);
     const input = { n: 1, pad: 'x'.repeat(200) };
+    const { record } = await chattyRun(t, input);
     const length = JSON.stringify(input).length;
-    await point.run({ tenant: 'm1', input });
-    await t.platform.flush();
-    const { logs } = (await t.platform.records.list(OPERATOR)).items[0] as RunRecord;
-    assert.deepEqual(logs, { lines: [{ level: 'info', message: JSON.stringify(input) }, ...ticks(49)], dropped: 1 + length - 50 });
+    assert.deepEqual(record.logs, { lines: [{ level: 'info', message: JSON.stringify(input) }, ...ticks(49)], dropped: 1 + length - 50 });
   });
 
   test('a line past 8 KiB of log text is dropped, and every line after it', async () => {
     await using t = await engine.testPlatform();
-    const definition = behaviourPoint('p.long', 'chatty', {
-      record: { sample: 1 },
+    const input = { n: 1, pad: 'x'.repeat(8200) };
+    const { outcome, record } = await chattyRun(t, input, {
       limits: { fuel: 5_000_000, timeoutMs: 5000, maxPages: 4, maxOutputBytes: 16_384, maxLogBytes: 100_000 },
     });
-    const point = await t.platform.extensionPoint(definition);
-    await installed(t.platform, definition, fixture('chatty'), ['m1']);
-    const input = { n: 1, pad: 'x'.repeat(8200) };
-    const run = await point.run({ tenant: 'm1', input });
-    assert.equal(run.results[0]?.outcome, 'ok');
-    await t.platform.flush();
-    const { logs } = (await t.platform.records.list(OPERATOR)).items[0] as RunRecord;
-    assert.deepEqual(logs, { lines: [], dropped: 1 + JSON.stringify(input).length });
+    assert.equal(outcome?.outcome, 'ok');
+    assert.deepEqual(record.logs, { lines: [], dropped: 1 + JSON.stringify(input).length });
   });
 
   test('a plug-in logging past limits.maxLogBytes is contained with LOG_LIMIT, its first lines kept', async () => {
     await using t = await engine.testPlatform();
-    const definition = behaviourPoint('p.limit', 'chatty', {
-      record: { sample: 1 },
-      limits: { fuel: 5_000_000, timeoutMs: 5000, maxPages: 4, maxOutputBytes: 4096, maxLogBytes: 100 },
-    });
-    const point = await t.platform.extensionPoint(definition);
-    await installed(t.platform, definition, fixture('chatty'), ['m1']);
-    const run = await point.run({ tenant: 'm1', input: { n: 1, pad: 'x'.repeat(60) } });
-    assert.equal(run.results[0]?.code, 'LOG_LIMIT');
-    await t.platform.flush();
-    const record = (await t.platform.records.list(OPERATOR)).items[0] as RunRecord;
+    const { outcome, record } = await chattyRun(
+      t,
+      { n: 1, pad: 'x'.repeat(60) },
+      {
+        limits: { fuel: 5_000_000, timeoutMs: 5000, maxPages: 4, maxOutputBytes: 4096, maxLogBytes: 100 },
+      },
+    );
+    assert.equal(outcome?.code, 'LOG_LIMIT');
     assert.equal(record.code, 'LOG_LIMIT');
     assert.equal(record.logs.lines[0]?.level, 'info');
     assert.ok(record.logs.lines.length > 1 && record.logs.lines.length < 50, `${record.logs.lines.length} lines`);
