@@ -2,7 +2,7 @@
 // that mounts the API under a prefix serves the dashboard under it too), signed in by cookie.
 
 // The platform's own types where the JSON has the same shape (type-only: nothing of the platform is bundled).
-import type { Candidate, JsonChange, ReplayClass, ReplayedRecord, VersionStats } from '@tenon/platform';
+import type { Candidate, JsonChange, ReplayClass, ReplayedRecord, RunLogs, VersionStats } from '@tenon/platform';
 
 export type { Candidate, JsonChange, ReplayClass, ReplayedRecord, VersionStats };
 
@@ -139,6 +139,8 @@ export interface RunRecord {
   message?: string | null;
   config?: Record<string, string>;
   imports?: Import[];
+  /** Operators only; absent from records written before the server kept logs. */
+  logs?: RunLogs;
 }
 /** A host call or HTTP exchange of a run, as its tape holds it (blocks and bodies base64). */
 export type Import =

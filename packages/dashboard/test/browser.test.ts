@@ -106,6 +106,14 @@ describe('the dashboard in Chromium, on the demo', { skip: present ? false : `${
       await calls.waitFor();
       assert.deepEqual(await calls.locator('tbody td').allTextContents(), ['1', 'host function lookup', '{"n":4}', '{"n":40}']);
       await check(page, 'runs');
+      // logs.chatty's plug-in logs: its input at info, then a tick per input byte at warn.
+      await page.getByLabel('extensionPoint').fill('logs.chatty');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.getByTestId('runs').getByRole('cell', { name: 'score.lookup' }).first().waitFor({ state: 'detached' });
+      await page.getByTestId('runs').getByRole('button').first().click();
+      const logs = page.getByTestId('run-detail').getByTestId('run-logs');
+      await logs.waitFor();
+      assert.equal(await logs.textContent(), ['info  {"n":7}', ...Array(7).fill('warn  tick')].join('\n'));
 
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('button', { name: 'Sign in' }).waitFor();

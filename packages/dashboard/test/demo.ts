@@ -15,6 +15,7 @@ import { openPlatform } from '../../../examples/invoicing/src/host-platform.js';
 import type { Invoice } from '../../../examples/invoicing/src/invoices.js';
 import { merchantOf } from '../../../examples/invoicing/src/partners.js';
 import { sampleInvoice } from '../../../examples/invoicing/src/sample-invoices.js';
+import { CHATTY_POINT, chattyModule } from '../../server/test/chatty-point.js';
 import { LOOKUP_POINT, lookup, lookupModule } from '../../server/test/lookup-point.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -77,6 +78,15 @@ export async function demo(): Promise<Demo> {
       grants: { hostFunctions: ['lookup'] },
     });
     for (const n of [4, 5, 6]) await platform.run(OPERATOR, LOOKUP_POINT.name, { tenant: 'atelier-nord', input: { n } });
+    // And one whose plug-in logs, so a run's detail has log lines (its own partner: the others' plug-in lists stay as they were).
+    await platform.extensionPoints.define(OPERATOR, CHATTY_POINT);
+    const chatter = await platform.partners.create(OPERATOR, { name: 'chatter' });
+    const chatterActor = { kind: 'partner', partnerId: chatter.id } as const;
+    const chatterPlugin = await platform.plugins.create(chatterActor, { name: 'chatter', extensionPoint: CHATTY_POINT.name });
+    const chatterVersion = await platform.versions.upload(chatterActor, chatterPlugin.id, chattyModule());
+    assert.equal(chatterVersion.status, 'validated', JSON.stringify(chatterVersion.report));
+    await platform.installations.create(OPERATOR, { tenant: 'atelier-nord', plugin: chatterPlugin.id, version: chatterVersion.id });
+    await platform.run(OPERATOR, CHATTY_POINT.name, { tenant: 'atelier-nord', input: { n: 7 } });
     await platform.flush();
     const partners = new Map<string, { id: string; key: string; plugin: string }>();
     for (const [name, id] of [...host.partnerIds, ['scorer', scorer.id] as const]) {

@@ -61,7 +61,11 @@ export const extensionPointDefinitionSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['sample'],
-      properties: { sample: { type: 'number', minimum: 0, maximum: 1 }, retain: { type: 'integer', minimum: 0, maximum: 1e12 } },
+      properties: {
+        sample: { type: 'number', minimum: 0, maximum: 1 },
+        retain: { type: 'integer', minimum: 0, maximum: 1e12 },
+        logLevel: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'off'] },
+      },
     },
     isolation: { enum: ['fresh', 'tenant'] },
     gate: {
@@ -112,7 +116,12 @@ export function normalizeDefinition(value: unknown, now: number, createdAt = now
     hostFunctions: definition.hostFunctions ?? [],
     wasi: definition.wasi ?? false,
     simulations: definition.simulations ?? [],
-    record: { sample: definition.record?.sample ?? 0, retain: definition.record?.retain ?? 100_000 },
+    record: {
+      sample: definition.record?.sample ?? 0,
+      retain: definition.record?.retain ?? 100_000,
+      // Absent stays absent (meaning info), so points stored before it existed read as unchanged.
+      ...(definition.record?.logLevel === undefined ? {} : { logLevel: definition.record.logLevel }),
+    },
     isolation: definition.isolation ?? 'fresh',
     gate: {
       maxNewFailures: definition.gate?.maxNewFailures ?? 0,

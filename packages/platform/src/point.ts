@@ -3,6 +3,7 @@
 import { CompiledPlugin, compilePlugin, type HostFunction, isTenonError, type Plugin } from '@tenon/runtime';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { PlatformError } from './errors.js';
+import { type LogCapture, LogRouter } from './run-logs.js';
 import { type Tape, taped } from './tape.js';
 import type { ExtensionPointCode, ExtensionPointInfo, Grants, Outcome, RuleContext } from './types.js';
 
@@ -28,6 +29,8 @@ export class LoadedPoint {
   readonly #hostFunctions: ReadonlyMap<string, HostFunction>;
   /** Compiled modules by sha256: instrumented and compiled once per point definition. */
   readonly #modules = new Map<string, Promise<CompiledPlugin>>();
+  /** Every plug-in on this point logs here; a recorded call opens a capture for its lines. */
+  readonly #logs = new LogRouter();
 
   constructor(info: ExtensionPointInfo, code: ExtensionPointCode | undefined) {
     this.info = info;
@@ -62,7 +65,10 @@ export class LoadedPoint {
           timeoutMs: limits.timeoutMs,
           memory: { maxPages: limits.maxPages },
           limits: { maxOutputBytes: limits.maxOutputBytes, maxLogBytes: limits.maxLogBytes, maxTableElements: MAX_TABLE_ELEMENTS },
-          logLevel: 'off',
+          // Lines at this level cost the call its maxLogBytes, recorded or not, so a sampled run
+          // and an unsampled one (and its replay) end the same way.
+          logLevel: this.info.record.logLevel ?? 'info',
+          logger: this.#logs.logger,
           // Everything the point offers, so the module links; each installation then gets only its grants.
           functions: this.info.hostFunctions.map((name) => this.#hostFunctions.get(name) ?? unsupplied(name)),
           wasi: this.info.wasi,
@@ -86,6 +92,8 @@ export class LoadedPoint {
       functions: grants.hostFunctions.flatMap((name) => this.#hostFunctions.get(name) ?? []),
       wasi: grants.wasi,
       instance,
+      // Unprefixed: a record's lines are all one plug-in's.
+      logger: this.#logs.logger,
     };
     const { modules, main } = base.parts;
     return new CompiledPlugin(settings, modules, main);
@@ -96,10 +104,23 @@ export class LoadedPoint {
     return { allowedHosts: this.info.allowedHosts, hostFunctions: this.info.hostFunctions, wasi: this.info.wasi };
   }
 
-  /** Calls the plug-in with the input's JSON bytes and judges the answer: JSON, then the output schema, then the host's rules. */
-  invoke(plugin: Plugin, input: unknown, inputBytes: Uint8Array, budget: number, context: RuleContext, tape?: Tape): Judged {
+  /**
+   * Calls the plug-in with the input's JSON bytes and judges the answer: JSON, then the output
+   * schema, then the host's rules. The call's log lines go to `logs` when given.
+   */
+  invoke(
+    plugin: Plugin,
+    input: unknown,
+    inputBytes: Uint8Array,
+    budget: number,
+    context: RuleContext,
+    tape?: Tape,
+    logs?: LogCapture,
+  ): Judged {
     const started = performance.now();
     let answer: string;
+    const outer = this.#logs.current;
+    this.#logs.current = logs;
     try {
       answer = plugin
         .call(
@@ -122,6 +143,8 @@ export class LoadedPoint {
         fuel: plugin.stats.fuel ?? 0,
         durationUs,
       };
+    } finally {
+      this.#logs.current = outer;
     }
     return this.judge(input, answer, context, plugin.stats.fuel ?? 0, Math.round((performance.now() - started) * 1000));
   }

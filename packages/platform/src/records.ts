@@ -11,6 +11,7 @@ import type { Records } from './api.js';
 import { type Context, partnerScope } from './context.js';
 import { invalid, PlatformError } from './errors.js';
 import { pageLimit, parseCursor } from './events.js';
+import { parseLogs } from './run-logs.js';
 import { type RunStats, type RunStatsQuery, runStats } from './run-stats.js';
 import {
   claimBatch,
@@ -339,5 +340,6 @@ function toRecord(row: RecordRow): RunRecord {
     message: row.message,
     config: JSON.parse(row.config) as Record<string, string>,
     imports: row.imports === null ? [] : (JSON.parse(row.imports) as Import[]),
+    logs: parseLogs(row.logs),
   };
 }

@@ -13,6 +13,7 @@ import type { Judged, LoadedPoint } from './point.js';
 import type { QuotaDomain } from './quotas.js';
 import type { NewRecord, Recorder } from './records.js';
 import type { Lane, RolloutDomain } from './rollout.js';
+import { LogCapture } from './run-logs.js';
 import { listInstallations } from './store/installations.js';
 import { findVersionById, versionModule } from './store/plugins.js';
 import { Tape } from './tape.js';
@@ -128,6 +129,7 @@ export class Runner {
           : 'current';
       const build = lane === 'candidate' ? (slot.candidate as Build) : slot.current;
       const tape = recorded && refusal === undefined ? Tape.recording() : undefined;
+      const logs = tape === undefined ? undefined : new LogCapture();
       const context: RuleContext = {
         tenant,
         key,
@@ -140,7 +142,7 @@ export class Runner {
       };
       const judged: Attempt =
         refusal === undefined
-          ? this.#attempt(point, build, input, bytes, budget, context, tape)
+          ? this.#attempt(point, build, input, bytes, budget, context, tape, logs)
           : {
               outcome: 'contained',
               output: undefined,
@@ -200,6 +202,7 @@ export class Runner {
         output: judged.answer ?? null,
         config: slot.configJson,
         imports: tape === undefined || tape.imports.length === 0 ? null : JSON.stringify(tape.imports),
+        logs: logs?.json() ?? null,
         fuel: outcome.fuel,
         budget,
         duration_us: outcome.durationUs,
@@ -219,6 +222,7 @@ export class Runner {
     budget: number,
     context: RuleContext,
     tape: Tape | undefined,
+    logs?: LogCapture,
   ): Attempt {
     let failure = build.failure;
     let plugin = build.kept;
@@ -247,7 +251,7 @@ export class Runner {
       };
     }
     try {
-      const judged = point.invoke(plugin, input, bytes, budget, context, tape);
+      const judged = point.invoke(plugin, input, bytes, budget, context, tape, logs);
       return { ...judged, httpRequests: requestsOf(plugin) };
     } finally {
       if (plugin !== build.kept) plugin.close();

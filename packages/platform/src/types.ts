@@ -73,8 +73,11 @@ export interface ExtensionPointDefinition {
   hostFunctions?: string[];
   wasi?: boolean;
   simulations?: Simulation[];
-  /** Share of runs recorded (0 to 1, default 0) and how many records the point keeps (default 100,000). */
-  record?: { sample: number; retain?: number };
+  /**
+   * Share of runs recorded (0 to 1, default 0), how many records the point keeps (default 100,000),
+   * and the lowest level of plug-in log lines a record keeps (default `info`; `off` keeps none).
+   */
+  record?: { sample: number; retain?: number; logLevel?: RecordLogLevel };
   /**
    * `fresh` (default): a new instance per run. `tenant`: one instance per installation and version,
    * kept between runs of that tenant only (an installation belongs to one tenant).
@@ -105,7 +108,8 @@ export interface ExtensionPointInfo extends ExtensionPointDefinition {
   hostFunctions: string[];
   wasi: boolean;
   simulations: Simulation[];
-  record: { sample: number; retain: number };
+  /** `logLevel` absent means `info` (points stored before it existed have none). */
+  record: { sample: number; retain: number; logLevel?: RecordLogLevel };
   isolation: 'fresh' | 'tenant';
   gate: ReplayGate;
   createdAt: number;
@@ -331,6 +335,18 @@ export interface RunRecord extends PartnerRunRecord {
   config: Record<string, string>;
   /** Every answer the plug-in got from outside (host functions, HTTP), in order: what replay answers from. */
   imports: Import[];
+  /** The plug-in's log lines in this run, bounded; tenant data, so operators only. Replay never compares them. */
+  logs: RunLogs;
+}
+
+/** The lowest level of plug-in log lines a point's records keep. */
+export type RecordLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'off';
+
+/** A run's log lines: the first ones kept (at most 50 lines, 8 KiB), the rest only counted. */
+export interface RunLogs {
+  lines: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; message: string }[];
+  /** Lines the plug-in wrote past the bound. */
+  dropped: number;
 }
 
 /** Filters on recorded runs; `after` is a cursor from a previous page. */

@@ -34,6 +34,7 @@ forEachEngine('records', (engine) => {
         output: { n: 9 },
         config: { answer: '{"n":9}' },
         imports: [],
+        logs: { lines: [], dropped: 0 },
         fuel: 0,
         budget: run.results[0]?.budget,
         durationUs: 0,

@@ -365,6 +365,17 @@ export const recordOut = {
       description: "the run's host calls and HTTP exchanges, in order, as replay answers from them",
       items: { type: 'object', additionalProperties: true },
     },
+    logs: {
+      type: 'object',
+      description: "the plug-in's log lines in the run (operators only): the first 50 lines or 8 KiB, and how many more were dropped",
+      properties: {
+        lines: {
+          type: 'array',
+          items: { type: 'object', properties: { level: { type: 'string' }, message: { type: 'string' } } },
+        },
+        dropped: count,
+      },
+    },
   },
 } as const;
 

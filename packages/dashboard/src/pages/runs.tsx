@@ -129,11 +129,28 @@ function RunDetail({ run, onClose }: { run: RunRecord; onClose: () => void }) {
             <h3>Host calls</h3>
             <Imports imports={run.imports ?? []} />
           </div>
+          <div>
+            <h3>Logs</h3>
+            <Logs logs={run.logs ?? { lines: [], dropped: 0 }} />
+          </div>
         </div>
       ) : (
-        <p>Tenants' data (input, output, config, host calls) is the host's: partners see outcomes and costs only.</p>
+        <p>Tenants' data (input, output, config, host calls, logs) is the host's: partners see outcomes and costs only.</p>
       )}
     </aside>
+  );
+}
+
+/** The plug-in's log lines in the run, as the record kept them (the first 50 lines or 8 KiB). */
+function Logs({ logs }: { logs: NonNullable<RunRecord['logs']> }) {
+  if (logs.lines.length === 0 && logs.dropped === 0) return <p>None: the plug-in logged nothing at the point's level.</p>;
+  return (
+    <>
+      <pre data-label="run logs" data-testid="run-logs">
+        {logs.lines.map((l) => `${l.level.padEnd(5)} ${l.message}`).join('\n')}
+      </pre>
+      {logs.dropped > 0 && <p>{number.format(logs.dropped)} more lines dropped</p>}
+    </>
   );
 }
 

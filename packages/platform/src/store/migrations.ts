@@ -6,6 +6,7 @@ import { type Kysely, sql } from 'kysely';
 import { migration0002 } from './migration-0002-replay-rollout.js';
 import { migration0004 } from './migration-0004-record-writers.js';
 import { migration0005 } from './migration-0005-dashboard.js';
+import { migration0006 } from './migration-0006-record-logs.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -149,6 +150,7 @@ function migrations(engine: Engine): Record<string, Migration> {
     '0003_replay_rollout': migration0002,
     '0004_record_writers': migration0004,
     '0005_dashboard': migration0005,
+    '0006_record_logs': migration0006,
   };
 }
 

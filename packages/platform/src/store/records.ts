@@ -5,7 +5,7 @@ import type { Db, Row } from './schema.js';
 export type RecordRow = Row<'records'>;
 type NewRecordRow = Omit<RecordRow, 'seq'>;
 
-// A multi-row insert binds every column of every row; 400 rows × 19 columns stays under both
+// A multi-row insert binds every column of every row; 400 rows × 20 columns stays under both
 // SQLite's 32,766 and PostgreSQL's 65,535 parameters per statement.
 const ROWS_PER_STATEMENT = 400;
 const COLUMNS = [
@@ -24,6 +24,7 @@ const COLUMNS = [
   'output',
   'config',
   'imports',
+  'logs',
   'fuel',
   'budget',
   'duration_us',

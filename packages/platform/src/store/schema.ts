@@ -63,6 +63,8 @@ export interface Database {
     config: string;
     /** The run's imports (host function and HTTP answers), JSON; null when it asked for none. */
     imports: string | null;
+    /** The plug-in's log lines in the run, JSON `{ lines, dropped }` (migration 0006); null when it logged none. */
+    logs: string | null;
     fuel: number;
     budget: number;
     duration_us: number;

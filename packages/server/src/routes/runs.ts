@@ -31,7 +31,7 @@ export const runRoutes: FastifyPluginAsync<RouteOptions> = async (app, { platfor
       config: { access: 'key' },
       schema: {
         tags,
-        summary: 'Recorded runs, newest last, by cursor (a partner: its own, without input, output, tenant or config)',
+        summary: 'Recorded runs, newest last, by cursor (a partner: its own, without input, output, tenant, config or logs)',
         querystring: recordQuery,
         response: { 200: page(recordOut), ...errorReplies },
       },
