@@ -2,9 +2,18 @@
 // that mounts the API under a prefix serves the dashboard under it too), signed in by cookie.
 
 // The platform's own types where the JSON has the same shape (type-only: nothing of the platform is bundled).
-import type { Candidate, JsonChange, ReplayClass, ReplayedRecord, RunLogs, VersionStats } from '@tenon/platform';
+import type {
+  Candidate,
+  RunCostStats as CostStats,
+  Installation,
+  JsonChange,
+  ReplayClass,
+  ReplayedRecord,
+  RunLogs,
+  VersionStats,
+} from '@tenon/platform';
 
-export type { Candidate, JsonChange, ReplayClass, ReplayedRecord, VersionStats };
+export type { Candidate, CostStats, Installation, JsonChange, ReplayClass, ReplayedRecord, VersionStats };
 
 /** A refusal from the API: its stable code and message. */
 export class ApiError extends Error {
@@ -43,16 +52,6 @@ export interface Who {
   name?: string;
 }
 
-export interface CostStats {
-  runs: number;
-  outcomes: Record<string, number>;
-  p50Us: number;
-  p99Us: number;
-  fuelMean: number;
-  fuelMax: number;
-  budgetMean: number;
-  budgetShareMax: number;
-}
 export interface Stats extends CostStats {
   from: number;
   to: number;
@@ -105,19 +104,6 @@ export interface Version {
   status: 'validated' | 'rejected';
   report: Report;
   createdAt: number;
-}
-export interface Installation {
-  id: string;
-  tenant: string;
-  extensionPoint: string;
-  pluginId: string;
-  partnerId: string;
-  versionId: string;
-  config: Record<string, string>;
-  grants: { allowedHosts?: string[]; hostFunctions?: string[]; wasi?: boolean };
-  position: number;
-  enabled: boolean;
-  candidate?: Candidate | null;
 }
 export interface RunRecord {
   id: string;
