@@ -68,6 +68,10 @@ async function recordedOnce(hosts: readonly Host[], schema: string, runs: number
 }
 
 // Run keys are the process id and a counter: unique across processes.
+// The issue's bound is 1 s at p99, which bench:scale-out measures over 100 changes and fails past; a
+// test sees a few changes on a machine shared with the rest of the suite, so it allows twice that.
+const BOUND_MS = 2000;
+
 const run = (host: Host, n: number, input?: unknown) =>
   host.send<RunAnswer>({
     cmd: 'run',
@@ -100,11 +104,12 @@ describe('three host processes on one PostgreSQL store', { skip }, () => {
           const { versions } = await run(host, 1);
           runs++;
           if (versions[v2] === 1) break;
-          assert.ok(Date.now() - changed < 10_000, 'the change reached the process within 10 s');
+          assert.ok(Date.now() - changed < BOUND_MS, `the change reached the process within ${BOUND_MS} ms`);
         }
         delays.push(Date.now() - changed);
       }
       t.diagnostic(`propagation to the other two processes: ${delays.join(' ms, ')} ms (bench:scale-out measures p50/p99)`);
+      assert.ok(Math.max(...delays) < BOUND_MS, `delays ${delays} ms`);
       for (const host of hosts) {
         assert.deepEqual((await run(host, 30)).versions, { [v2]: 30 });
         runs += 30;
@@ -137,7 +142,7 @@ describe('three host processes on one PostgreSQL store', { skip }, () => {
         const delays: number[] = [];
         for (const host of hosts) {
           while (!done(await counted(host, 20))) {
-            assert.ok(Date.now() - at < 10_000, `the change reached process ${host.proc.pid} within 10 s`);
+            assert.ok(Date.now() - at < BOUND_MS, `the change reached process ${host.proc.pid} within ${BOUND_MS} ms`);
           }
           delays.push(Date.now() - at);
         }
