@@ -14,6 +14,11 @@ export interface InstrumentOptions {
   maxTableElements?: number | undefined;
   /** Inject fuel metering. */
   meter: boolean;
+  /**
+   * Give counted loops an unchecked copy, chosen at their entry when the fuel left covers them
+   * (default true; the fuel charged is the same either way, which tests compare with it off).
+   */
+  countedLoops?: boolean;
 }
 
 /**
@@ -48,7 +53,16 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Uint8
   const codeSection = sections.find((s) => s.id === SECTION.code);
   const signatures = readSignatures(bytes, sections);
   const code = codeSection
-    ? rewriteCode(new Reader(bytes, codeSection.start, codeSection.end), shift, meter, imports, escaping, signatures, typeCount + 1)
+    ? rewriteCode(
+        new Reader(bytes, codeSection.start, codeSection.end),
+        shift,
+        meter,
+        imports,
+        escaping,
+        signatures,
+        typeCount + 1,
+        options.countedLoops ?? true,
+      )
     : undefined;
   const appendTypes = (w: Writer) => {
     appendType(w);

@@ -2,6 +2,7 @@ import { LoadError } from '../errors.js';
 import { Reader, Writer } from './binary.js';
 import { type IndexMap, type Instruction, OP, opensBlock, writeInstruction } from './instructions.js';
 import { charge, chargeScaled, chunkable, emitChunked, type MeterImports, refuel, SCALED } from './meter-charge.js';
+import { type CountedLocals, type CountedLoop, countedLoops, emitExitCharge, emitGuard, versionable } from './meter-loops.js';
 import { type Body, decodeBody, type Imports, inlineCosts, passesFuel } from './meter-plan.js';
 
 // Fuel metering of function bodies: the code-section half of instrument.ts.
@@ -65,6 +66,8 @@ interface Context {
   passes: readonly boolean[];
   signatures: Signatures;
   types: NewTypes;
+  /** Emit an unchecked copy of counted loops (see meter-loops.ts); off only to compare fuel in tests. */
+  countLoops: boolean;
 }
 
 /**
@@ -79,6 +82,7 @@ export function rewriteCode(
   escaping: ReadonlySet<number>,
   signatures: Signatures,
   firstType: number,
+  countLoops: boolean,
 ): MeteredCode {
   const count = r.u32();
   if (count !== signatures.functions.length) {
@@ -101,7 +105,7 @@ export function rewriteCode(
   const inlined = inlineCosts(bodies, imports, targets);
   const passes = passesFuel(bodies, imports.funcs, targets, inlined);
   const types = new NewTypes(firstType);
-  const context: Context = { shift, meter, imports, inlined, passes, signatures, types };
+  const context: Context = { shift, meter, imports, inlined, passes, signatures, types, countLoops };
   const functionTypes = signatures.functions.map((t, i) => {
     const type = signatures.types[t]!;
     return passes[i] ? types.add(type.params + 1, concat(type.paramTypes, I32), type.results + 1, concat(type.resultTypes, I32)) : t;
@@ -137,11 +141,19 @@ function emitBody(body: Body, index: number, context: Context): Writer {
   // three i32 locals hold the operands of an instruction whose charge scales with them
   const scratch = passed ? body.params + 1 + body.locals : local + 1;
   const extra = (passed ? 0 : 1) + (body.scaled ? 3 : 0);
+  const counted = context.countLoops ? countedLoopsOf(body, costs, context) : new Map<number, CountedLoop>();
+  const needs = { i32: false, i64: false };
+  for (const loop of counted.values()) needs[loop.wide ? 'i64' : 'i32'] = true;
+  // one scratch local of each width a counted loop needs: its counter's value at entry
+  const counterAtEntry = { i32: scratch + (body.scaled ? 3 : 0), i64: scratch + (body.scaled ? 3 : 0) + (needs.i32 ? 1 : 0) };
+  const i32Locals = extra + (needs.i32 ? 1 : 0);
   const w = new Writer();
   const locals = new Reader(bytes, body.localsStart, body.localsEnd);
   const groups = locals.u32();
-  w.u32(groups + (extra > 0 ? 1 : 0)).bytes(bytes.subarray(locals.pos, body.localsEnd));
-  if (extra > 0) w.u32(extra).byte(0x7f);
+  w.u32(groups + (i32Locals > 0 ? 1 : 0) + (needs.i64 ? 1 : 0)).bytes(bytes.subarray(locals.pos, body.localsEnd));
+  if (i32Locals > 0) w.u32(i32Locals).byte(0x7f);
+  if (needs.i64) w.u32(1).byte(0x7e);
+  const mapLocal = (n: number) => (passed && n >= body.params ? n + 1 : n);
   const save = () => w.byte(0x20).u32(local).byte(0x24).u32(meter.global); // local.get; global.set
   const load = () => w.byte(0x23).u32(meter.global).byte(0x21).u32(local); // global.get; local.set
   // In a catch clause neither copy is sure to be current (the thrower may not have saved): keep
@@ -169,6 +181,8 @@ function emitBody(body: Body, index: number, context: Context): Writer {
   // and labels that cross the three new ones are renumbered (branches, rethrow, delegate). The
   // loop's parameters, if any, ride along: br_if $slow and br $retry carry them. Functions with
   // try_table, whose catch clauses name labels, keep the refuel call inside the loop instead.
+  // A counted loop goes inside `if (guard) [unchecked copy] else [the above] end`; no branch leaves
+  // it (see countedLoops), so no label crosses the new `if`.
   const wrap = !instructions.some((ins) => ins.op === OP.tryTable);
   const open: { wrapped: boolean; cost: number }[] = [];
   const relabel = (label: number, from: number): number => {
@@ -177,7 +191,8 @@ function emitBody(body: Body, index: number, context: Context): Writer {
     return moved;
   };
   let nextRegion = 1;
-  for (const [k, ins] of instructions.entries()) {
+  const emit = (k: number) => {
+    const ins = instructions[k]!;
     const op = ins.op;
     const last = k === instructions.length - 1;
     const callee = op === OP.call && ins.func ? ins.func.index : -1;
@@ -202,7 +217,7 @@ function emitBody(body: Body, index: number, context: Context): Writer {
       w.byte(0x20).u32(local).byte(0x41).s32(cost).byte(0x6b); // local.get; i32.const cost; i32.sub
       w.byte(0x22).u32(local).byte(0x41).byte(0).byte(0x48).byte(0x0d).byte(1); // local.tee; i32.const 0; i32.lt_s; br_if $slow
       open.push({ wrapped: true, cost });
-      continue;
+      return;
     }
     const scale = SCALED.get(op);
     if (scale) chargeScaled(w, meter, local, scratch, scale);
@@ -218,8 +233,7 @@ function emitBody(body: Body, index: number, context: Context): Writer {
       for (const label of labels) w.u32(label);
     } else if (passed && op >= 0x20 && op <= 0x22) {
       // local.get, local.set, local.tee: declared locals moved up past the counter parameter
-      const n = new Reader(bytes, ins.start + 1, ins.end).u32();
-      w.byte(op).u32(n >= body.params ? n + 1 : n);
+      w.byte(op).u32(mapLocal(new Reader(bytes, ins.start + 1, ins.end).u32()));
     } else {
       writeInstruction(bytes, ins, w, shift);
     }
@@ -243,8 +257,45 @@ function emitBody(body: Body, index: number, context: Context): Writer {
     }
     if (callsMetered) load();
     else if (op === 0x07 || op === 0x19) loadMin(); // catch, catch_all
+  };
+
+  // if (guard) { entry = counter; loop [unchecked] end; charge the iterations run } else [checked loop] end
+  const emitCounted = (loop: CountedLoop) => {
+    const cost = costs[nextRegion]!;
+    const at: CountedLocals = { fuel: local, scratch: counterAtEntry[loop.wide ? 'i64' : 'i32'], local: mapLocal };
+    emitGuard(w, loop, cost, at);
+    w.byte(0x04).byte(0x40); // if
+    w.byte(0x20).u32(mapLocal(loop.counter)).byte(0x21).u32(at.scratch);
+    // the unchecked copy: the loop's own instructions, its branches all within it
+    for (let k = loop.start; k <= loop.end; k++) {
+      const ins = instructions[k]!;
+      if (ins.op >= 0x20 && ins.op <= 0x22) w.byte(ins.op).u32(mapLocal(new Reader(bytes, ins.start + 1, ins.end).u32()));
+      else writeInstruction(bytes, ins, w, shift);
+    }
+    emitExitCharge(w, loop, cost, at);
+    w.byte(0x05); // else
+    for (let k = loop.start; k <= loop.end; k++) emit(k);
+    w.byte(0x0b); // end if
+  };
+
+  for (let k = 0; k < instructions.length; k++) {
+    const loop = counted.get(k);
+    if (loop) {
+      emitCounted(loop);
+      k = loop.end;
+    } else emit(k);
   }
   return w;
+}
+
+/** The counted loops of a body worth versioning, by their loop instruction's index. */
+function countedLoopsOf(body: Body, costs: readonly number[], context: Context): Map<number, CountedLoop> {
+  const { imports, inlined } = context;
+  // the kernel's functions charge nothing; a helper charged at its call sites is in the loop's cost
+  const uncharged = (func: number) => (func < imports.funcs ? !imports.host.has(func) : inlined[func - imports.funcs] !== undefined);
+  const found = countedLoops(body.reader.bytes, body.instructions, uncharged);
+  for (const [k, loop] of found) if (!versionable(loop, costs[body.regionOf[k + 1]!]!)) found.delete(k);
+  return found;
 }
 
 /** The parameters a loop takes, when it takes any (only a type index can give it some). */
