@@ -57,7 +57,7 @@ const runs = (part: string): boolean => only === undefined || only === part;
 
 // ---------------------------------------------------------------------------------------------
 if (runs('fuel')) {
-  console.log('Fuel metering overhead (metered / unmetered, CPU time, medians of 9 rounds, measured alternately):');
+  console.log('Fuel metering overhead (metered / unmetered, CPU time, median ratio of 9 side-by-side pairs of 3 rounds):');
 
   /** A tight loop: sums 0..n. And a hashing loop: FNV-1a over the input, byte by byte. */
   const workloads = assemble(`(module
@@ -114,8 +114,8 @@ if (runs('fuel')) {
   if (rust && existsSync(rust)) cases.push(['count vowels in 64 KiB (Rust PDK)', readFileSync(rust), 'count_vowels', text64k, 50]);
   const fuelRows: string[] = [];
   for (const [label, bytes, fn, input, n] of cases) {
-    const { pm, mm, fuel } = await meteringOverhead(label, bytes, fn, input, n);
-    const row = `  ${label.padEnd(42)} unmetered ${fmt(pm).padStart(9)}  metered ${fmt(mm).padStart(9)}  overhead ${(((mm - pm) / pm) * 100).toFixed(1).padStart(5)}%  fuel ${fuel}`;
+    const { pm, mm, overhead, fuel } = await meteringOverhead(label, bytes, fn, input, n);
+    const row = `  ${label.padEnd(42)} unmetered ${fmt(pm).padStart(9)}  metered ${fmt(mm).padStart(9)}  overhead ${(overhead * 100).toFixed(1).padStart(5)}%  fuel ${fuel}`;
     fuelRows.push(row);
     console.log(row);
   }
@@ -127,11 +127,14 @@ async function meteringOverhead(label: string, bytes: Uint8Array, fn: string, in
   using metered = (await compilePlugin(bytes, { logLevel: 'off', meter: true })).instantiate();
   using plain = (await compilePlugin(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { logLevel: 'off' })).instantiate();
   assert(Buffer.from(metered.call(fn, input).bytes()).equals(Buffer.from(plain.call(fn, input).bytes())), `${label}: same output`);
+  // Nine pairs of three rounds each, side by side: the overhead is the median of the pairs'
+  // ratios, so that the load moving between one pair and the next moves both sides of a ratio
+  // (three pairs of nine rounds put the C row anywhere from -1% to +20% on the same code).
   const m: number[] = [];
   const p: number[] = [];
-  for (let k = 0; k < 3; k++) {
-    p.push(cpuTime(() => plain.call(fn, input), n));
-    m.push(cpuTime(() => metered.call(fn, input), n));
+  for (let k = 0; k < 9; k++) {
+    p.push(cpuTime(() => plain.call(fn, input), n, 3));
+    m.push(cpuTime(() => metered.call(fn, input), n, 3));
   }
   metered.call(fn, input);
   const fuel = metered.stats.fuel;
@@ -140,17 +143,17 @@ async function meteringOverhead(label: string, bytes: Uint8Array, fn: string, in
     `${label}: the metered side counts fuel (${fuel}), the other none`,
   );
   const [pm, mm] = [median(p), median(m)];
-  return { pm, mm, overhead: (mm - pm) / pm, fuel };
+  return { pm, mm, overhead: median(m.map((mk, k) => mk / p[k]!)) - 1, fuel };
 }
 
 /**
- * Median ms of CPU time per call over 9 rounds of `n` calls. Metering adds a few percent at most,
+ * Median ms of CPU time per call over `rounds` rounds of `n` calls. Metering adds a few percent at most,
  * less than a shared machine's other jobs move wall-clock time (the same call ranged 330 to 830 µs
  * on a 2-core machine at load average 15); CPU time leaves out the time this process waited for a
  * core, so the ratio holds still.
  */
-function cpuTime(fn: () => unknown, n: number): number {
-  return time(fn, n, 9, () => {
+function cpuTime(fn: () => unknown, n: number, rounds = 9): number {
+  return time(fn, n, rounds, () => {
     const { user, system } = process.cpuUsage();
     return (user + system) / 1000;
   });
