@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import wabtInit from 'wabt';
-import { Reader } from '../src/limits/binary.js';
-import { OP, readInstruction, readValueType } from '../src/limits/instructions.js';
 import { instrument } from '../src/limits/instrument.js';
 import { Meter } from '../src/limits/meter.js';
-import { load } from './fixtures.js';
+import { load, loops } from './fixtures.js';
 
 /** Bounded in CI; `npm run fuzz` raises it. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
@@ -70,29 +68,6 @@ function mirror(compare: string): string {
   return sign ? `${mirrored}_${sign}` : mirrored;
 }
 
-/** How many loop instructions a module's code section holds (a checked loop is wrapped in two; a versioned one adds its copy). */
-function loops(bytes: Uint8Array): number {
-  const r = new Reader(bytes, 8);
-  let count = 0;
-  while (!r.done) {
-    const id = r.byte();
-    const size = r.u32();
-    if (id !== 10) {
-      r.skip(size);
-      continue;
-    }
-    for (let bodies = r.u32(); bodies > 0; bodies--) {
-      const end = r.u32() + r.pos;
-      for (let groups = r.u32(); groups > 0; groups--) {
-        r.u32();
-        readValueType(r);
-      }
-      while (r.pos < end) if (readInstruction(r).op === OP.loop) count++;
-    }
-  }
-  return count;
-}
-
 type Outcome = { result?: bigint; code?: string; used: number };
 
 /** Call `run` on a metered build under a fuel limit, as a plug-in call would. */
@@ -147,6 +122,7 @@ const edge = (wide: boolean) => {
   return fc.oneof(near(0n), near(1n << (bits - 1n)), near(1n << bits), fc.bigInt({ min: 0n, max: (1n << bits) - 1n }));
 };
 
+// a checked loop is wrapped in two loop instructions; a versioned one adds its unchecked copy
 describe('counted loops', () => {
   test('a versioned loop charges the same fuel and computes the same as the checked loop, for any start, bound and limit', () => {
     fc.assert(

@@ -1,6 +1,8 @@
 // Test plug-ins, built from fixtures/*.wat and *.c by scripts/build-fixtures.js (npm pretest).
 import { readFileSync } from 'node:fs';
 import { compilePlugin, type Logger, type LogLevel, type Plugin, type PluginOptions } from '../src/index.js';
+import { Reader } from '../src/limits/binary.js';
+import { OP, readInstruction, readValueType } from '../src/limits/instructions.js';
 
 /** The bytes of fixtures/build/<name>.wasm. */
 export function fixture(name: string): Uint8Array {
@@ -59,3 +61,26 @@ export const PRISTINE = {
   kernelWords: 0n,
   varAbsent: 1n,
 };
+
+/** How many loop instructions a module's code section holds. */
+export function loops(bytes: Uint8Array): number {
+  const r = new Reader(bytes, 8);
+  let count = 0;
+  while (!r.done) {
+    const id = r.byte();
+    const size = r.u32();
+    if (id !== 10) {
+      r.skip(size);
+      continue;
+    }
+    for (let bodies = r.u32(); bodies > 0; bodies--) {
+      const end = r.u32() + r.pos;
+      for (let groups = r.u32(); groups > 0; groups--) {
+        r.u32();
+        readValueType(r);
+      }
+      while (r.pos < end) if (readInstruction(r).op === OP.loop) count++;
+    }
+  }
+  return count;
+}

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Reader } from '../src/limits/binary.js';
-import { OP, readInstruction, readValueType } from '../src/limits/instructions.js';
 import { instrument } from '../src/limits/instrument.js';
-import { fixture, load } from './fixtures.js';
+import { fixture, load, loops } from './fixtures.js';
 
 // fixtures/fuel_model.wat: helpers charged at their call sites, at their entry, or through the
 // counter they are passed; unbounded work through each; loops with parameters, rethrow and delegate.
@@ -81,27 +79,4 @@ function used(m: Metered, fn: string): number {
   counter.value = 1 << 30;
   m.exports[fn]!();
   return (1 << 30) - (counter.value as number);
-}
-
-/** How many loop instructions a module's code section holds. */
-function loops(bytes: Uint8Array): number {
-  const r = new Reader(bytes, 8);
-  let count = 0;
-  while (!r.done) {
-    const id = r.byte();
-    const size = r.u32();
-    if (id !== 10) {
-      r.skip(size);
-      continue;
-    }
-    for (let bodies = r.u32(); bodies > 0; bodies--) {
-      const end = r.u32() + r.pos;
-      for (let groups = r.u32(); groups > 0; groups--) {
-        r.u32();
-        readValueType(r);
-      }
-      while (r.pos < end) if (readInstruction(r).op === OP.loop) count++;
-    }
-  }
-  return count;
 }
