@@ -141,7 +141,7 @@ function emitBody(body: Body, index: number, context: Context): Writer {
   // three i32 locals hold the operands of an instruction whose charge scales with them
   const scratch = passed ? body.params + 1 + body.locals : local + 1;
   const extra = (passed ? 0 : 1) + (body.scaled ? 3 : 0);
-  const counted = context.countLoops ? countedLoopsOf(body, costs, context) : new Map<number, CountedLoop>();
+  const counted = context.countLoops ? countedLoopsOf(body, costs) : new Map<number, CountedLoop>();
   const needs = { i32: false, i64: false };
   for (const loop of counted.values()) needs[loop.wide ? 'i64' : 'i32'] = true;
   // one scratch local of each width a counted loop needs: its counter's value at entry
@@ -289,11 +289,8 @@ function emitBody(body: Body, index: number, context: Context): Writer {
 }
 
 /** The counted loops of a body worth versioning, by their loop instruction's index. */
-function countedLoopsOf(body: Body, costs: readonly number[], context: Context): Map<number, CountedLoop> {
-  const { imports, inlined } = context;
-  // the kernel's functions charge nothing; a helper charged at its call sites is in the loop's cost
-  const uncharged = (func: number) => (func < imports.funcs ? !imports.host.has(func) : inlined[func - imports.funcs] !== undefined);
-  const found = countedLoops(body.reader.bytes, body.instructions, uncharged);
+function countedLoopsOf(body: Body, costs: readonly number[]): Map<number, CountedLoop> {
+  const found = countedLoops(body.reader.bytes, body.instructions);
   for (const [k, loop] of found) if (!versionable(loop, costs[body.regionOf[k + 1]!]!)) found.delete(k);
   return found;
 }
