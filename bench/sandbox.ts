@@ -57,7 +57,7 @@ const runs = (part: string): boolean => only === undefined || only === part;
 
 // ---------------------------------------------------------------------------------------------
 if (runs('fuel')) {
-  console.log('Fuel metering overhead (metered / unmetered, CPU time, median ratio of 9 side-by-side pairs of 3 rounds):');
+  console.log('Fuel metering overhead (metered / unmetered, CPU time, medians of 200 batches each, taken in turn):');
 
   /** A tight loop: sums 0..n. And a hashing loop: FNV-1a over the input, byte by byte. */
   const workloads = assemble(`(module
@@ -127,36 +127,39 @@ async function meteringOverhead(label: string, bytes: Uint8Array, fn: string, in
   using metered = (await compilePlugin(bytes, { logLevel: 'off', meter: true })).instantiate();
   using plain = (await compilePlugin(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { logLevel: 'off' })).instantiate();
   assert(Buffer.from(metered.call(fn, input).bytes()).equals(Buffer.from(plain.call(fn, input).bytes())), `${label}: same output`);
-  // Nine pairs of three rounds each, side by side: the overhead is the median of the pairs'
-  // ratios, so that the load moving between one pair and the next moves both sides of a ratio
-  // (three pairs of nine rounds put the C row anywhere from -1% to +20% on the same code).
-  const m: number[] = [];
-  const p: number[] = [];
-  for (let k = 0; k < 9; k++) {
-    p.push(cpuTime(() => plain.call(fn, input), n, 3));
-    m.push(cpuTime(() => metered.call(fn, input), n, 3));
-  }
-  metered.call(fn, input);
+  // the first call's fuel: later calls may differ (an allocator's state), and the timing makes hundreds
   const fuel = metered.stats.fuel;
   assert(
     fuel !== undefined && fuel > 0 && plain.stats.fuel === undefined,
     `${label}: the metered side counts fuel (${fuel}), the other none`,
   );
+  // CPU time, not wall-clock time: it leaves out the time this process waited for a core (the same
+  // call's wall-clock time ranged 330 to 830 µs on 2 cores at load average 15). Batches of about
+  // n / 50 calls (one call of 64 KiB, 100 of 11 bytes), metered and not in turn,
+  // each side first in every other pair, 200 pairs: the medians of the two sides. Larger rounds
+  // timed side after side put the same code's C 64 KiB row anywhere from -1% to +14% in four runs;
+  // batches this small follow the machine's load on both sides alike (6.1% and 6.1% in two runs).
+  const batch = Math.max(1, Math.round(n / 50));
+  const timed = (plugin: typeof plain) => {
+    const start = process.cpuUsage();
+    for (let i = 0; i < batch; i++) plugin.call(fn, input);
+    const { user, system } = process.cpuUsage(start);
+    return (user + system) / 1000 / batch;
+  };
+  const m: number[] = [];
+  const p: number[] = [];
+  for (let k = 0; k < 20; k++) timed(k % 2 ? plain : metered);
+  for (let k = 0; k < 200; k++) {
+    if (k % 2) {
+      p.push(timed(plain));
+      m.push(timed(metered));
+    } else {
+      m.push(timed(metered));
+      p.push(timed(plain));
+    }
+  }
   const [pm, mm] = [median(p), median(m)];
-  return { pm, mm, overhead: median(m.map((mk, k) => mk / p[k]!)) - 1, fuel };
-}
-
-/**
- * Median ms of CPU time per call over `rounds` rounds of `n` calls. Metering adds a few percent at most,
- * less than a shared machine's other jobs move wall-clock time (the same call ranged 330 to 830 µs
- * on a 2-core machine at load average 15); CPU time leaves out the time this process waited for a
- * core, so the ratio holds still.
- */
-function cpuTime(fn: () => unknown, n: number, rounds = 9): number {
-  return time(fn, n, rounds, () => {
-    const { user, system } = process.cpuUsage();
-    return (user + system) / 1000;
-  });
+  return { pm, mm, overhead: mm / pm - 1, fuel };
 }
 
 function assert(ok: boolean, what: string): void {
