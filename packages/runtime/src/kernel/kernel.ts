@@ -4,6 +4,7 @@ import { kernelBinary } from './binary.js';
 export interface KernelExports {
   readonly host_begin: (length: number) => number;
   readonly host_wipe: () => void;
+  readonly host_detach_views: () => void;
   readonly host_alloc: (length: number) => number;
   readonly host_free: (offset: number) => void;
   readonly host_length: (offset: number) => number;
@@ -129,10 +130,14 @@ export class Kernel {
 
   /**
    * Detach every view of kernel memory handed out so far (they read as empty from now on): growing
-   * a memory by 0 pages replaces its ArrayBuffer, as the JS API specifies for every grow.
+   * a memory by 0 pages replaces its ArrayBuffer, as the JS API specifies for every grow. The
+   * kernel's own memory.grow is the cheaper of the two; Memory.grow(0) is the fallback for an
+   * engine that would keep the buffer on an instruction that grows by nothing.
    */
   detachViews(): void {
-    this.memory.grow(0);
+    const u8 = this.u8;
+    this.exports.host_detach_views();
+    if (u8.byteLength !== 0) this.memory.grow(0);
   }
 
   /** Forget every block and zero all of Extism memory (~2 µs for the first 64 KiB page). */
