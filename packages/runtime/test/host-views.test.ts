@@ -15,10 +15,11 @@ interface Noted {
 
 const decoder = new TextDecoder();
 
-/** host_twice with a "note" host function that keeps every view it takes in `noted`. */
-async function noting(noted: Noted[], fail?: (context: CallContext) => boolean): Promise<Plugin> {
+/** host_twice with a "note" host function that keeps every view it takes in `noted` (and throws when `fail` says). */
+async function noting(noted: Noted[], { fail, instance }: { fail?: () => boolean; instance?: 'fresh' } = {}): Promise<Plugin> {
   const compiled = await compilePlugin(fixture('host_twice'), {
     logLevel: 'off',
+    ...(instance && { instance }),
     functions: [
       {
         name: 'note',
@@ -27,7 +28,7 @@ async function noting(noted: Noted[], fail?: (context: CallContext) => boolean):
           const view = context.view(offset)!;
           const earlier = noted.map((n) => decoder.decode(n.view));
           noted.push({ tenant: context.hostContext, offset: Number(offset), view, text: decoder.decode(view), earlier });
-          if (fail?.(context)) throw new Error('the host gave up');
+          if (fail?.()) throw new Error('the host gave up');
         },
       },
     ],
@@ -68,7 +69,7 @@ describe('views of Extism memory', () => {
 
   test('a view is detached when the call fails in the host function that took it', async () => {
     const noted: Noted[] = [];
-    using plugin = await noting(noted, () => noted.length === 1);
+    using plugin = await noting(noted, { fail: () => noted.length === 1 });
     assert.throws(() => plugin.call('twice', 'tenant one'), {
       name: 'HostFunctionError',
       code: 'HOST_FUNCTION_FAILED',
@@ -81,21 +82,7 @@ describe('views of Extism memory', () => {
 
   test('a view taken in a fresh instance’s call is detached before the next call’s instance runs', async () => {
     const noted: Noted[] = [];
-    const compiled = await compilePlugin(fixture('host_twice'), {
-      logLevel: 'off',
-      instance: 'fresh',
-      functions: [
-        {
-          name: 'note',
-          params: ['ptr'],
-          call: (context: CallContext, offset: bigint) => {
-            const view = context.view(offset)!;
-            noted.push({ tenant: context.hostContext, offset: Number(offset), view, text: decoder.decode(view), earlier: [] });
-          },
-        },
-      ],
-    });
-    using plugin = compiled.instantiate();
+    using plugin = await noting(noted, { instance: 'fresh' });
     plugin.call('twice', 'one', { hostContext: 'one' });
     assert.deepEqual(
       noted.map((n) => n.view.length),
