@@ -266,7 +266,8 @@ export class Plugin implements CallContextOwner {
     let failure: unknown;
     try {
       if (this.#settings.instance === 'fresh') this.#freshInstance(name);
-      meter?.start(name, fuel, timeoutMs, this.#lastStarted);
+      // a fresh instance's start-up, when the call had to run it, stays outside the call's deadline
+      meter?.start(name, fuel, timeoutMs, this.#settings.instance === 'fresh' ? undefined : this.#lastStarted);
       this.#world.reset?.();
       const live = this.#liveOrBuild();
       const fn = this.#function(live, name);
