@@ -6,6 +6,7 @@ export interface KernelExports {
   readonly host_wipe: () => void;
   readonly host_detach_views: () => void;
   readonly host_alloc: (length: number) => number;
+  readonly host_alloc_zeroed: (length: number) => number;
   readonly host_free: (offset: number) => void;
   readonly host_length: (offset: number) => number;
   readonly host_output: () => number;
@@ -228,11 +229,8 @@ export class Kernel {
 
   /** Allocate a zeroed block of `length` (> 0) bytes; -1 when memory is exhausted. */
   alloc(length: number): number {
-    const offset = this.exports.host_alloc(length);
-    if (offset === 0) return -1;
-    // a reused free block still holds what was written in it before
-    this.u8.fill(0, offset, offset + length);
-    return offset;
+    const offset = this.exports.host_alloc_zeroed(length);
+    return offset === 0 ? -1 : offset;
   }
 
   /** Allocate a block holding `text` as UTF-8; 0 for an empty string; -1 when memory is exhausted. */

@@ -377,6 +377,13 @@
   (func (export "host_alloc") (param $n i32) (result i32)
     (call $alloc32 (i64.extend_i32_u (local.get $n))))
 
+  ;; A block of $n zeroed bytes for the host to fill (a reused free block still holds old bytes).
+  (func (export "host_alloc_zeroed") (param $n i32) (result i32)
+    (local $p i32)
+    (local.set $p (call $alloc32 (i64.extend_i32_u (local.get $n))))
+    (if (local.get $p) (then (memory.fill (local.get $p) (i32.const 0) (local.get $n))))
+    (local.get $p))
+
   (func (export "host_free") (param $p i32)
     (call $free32 (i64.extend_i32_u (local.get $p))))
 
