@@ -481,6 +481,15 @@ if (runs('table')) {
       ['write', () => ours.call('reflect', input).bytes()],
       ['noHostCall', () => ours.call('reflect_local', input).bytes()],
       ['bareHostCall', () => nothing.call('reflect', input).bytes()],
+      // the same with the detach a call whose host functions took a view ends with, in its place
+      // (alone, in a loop of its own, it costs less than between calls: measure it there)
+      [
+        'bareHostCallDetached',
+        () => {
+          nothing.call('reflect', input).bytes();
+          nothing.kernel.detachViews();
+        },
+      ],
     ];
     for (const [, fn] of cases) for (let i = 0; i < WARM; i++) fn();
     // measured alternately, three times each, medians: on a shared machine the load moves between them
@@ -500,10 +509,10 @@ if (runs('table')) {
     // floors: V8's own Wasm -> JS import doing the same 1 KiB copy in memory; the output copy the caller keeps (bytes())
     const raw = rawImportRoundTrip();
     const keep = time(() => input.slice(), 20_000, 9, cpuClock);
-    // what making every view of a call stale costs: Extism memory's ArrayBuffer replaced once a call
-    // (the kernel's memory.grow by 0 pages) and the view of it taken again by the next call
+    // what making every view of a call stale costs alone: Extism memory's ArrayBuffer replaced (the
+    // kernel's memory.grow by 0 pages) and the view of it taken again
     const kernel = new Kernel(undefined);
-    const detach = time(
+    const detachAlone = time(
       () => {
         kernel.detachViews();
         return kernel.u8;
@@ -527,11 +536,12 @@ if (runs('table')) {
       undefined,
     );
     const hostCall = cpuOf('bareHostCall') - cpuOf('noHostCall');
+    const detach = cpuOf('bareHostCallDetached') - cpuOf('bareHostCall');
     // to the hundredth of a microsecond: the floors differ by tens of nanoseconds
     const fine = (ms: number): string => `${(ms * 1000).toFixed(2)} µs`;
     row(
       '    its floors (CPU time): the call with no host call; a host call',
-      `${fine(cpuOf('noHostCall'))} (rc13 / it ${(cpuOf('rc13') / cpuOf('noHostCall')).toFixed(1)}×); +${fine(hostCall)} a host call doing nothing; +${fine(detach)} detaching views; +${fine(cpuOf('alloc') - cpuOf('bareHostCall') - detach)} alloc, two views and the copy`,
+      `${fine(cpuOf('noHostCall'))} (rc13 / it ${(cpuOf('rc13') / cpuOf('noHostCall')).toFixed(1)}×); +${fine(hostCall)} a host call doing nothing; +${fine(detach)} detaching views between calls (${fine(detachAlone)} in a loop of its own); +${fine(cpuOf('alloc') - cpuOf('bareHostCallDetached'))} alloc, two views and the copy`,
       '',
       undefined,
     );
