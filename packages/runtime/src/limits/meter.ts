@@ -23,10 +23,7 @@ export class Meter {
   #timeoutMs = 0;
   #started = 0;
   #name: string | undefined;
-  /**
-   * The counter as finish() last read it, while no plug-in code has run since and the run it
-   * ended had neither limit nor deadline.
-   */
+  /** The counter as finish() last read it, while no plug-in code has run since and the run it ended had no fuel limit. */
   #counter: number | undefined;
 
   /**
@@ -43,9 +40,10 @@ export class Meter {
     this.#deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.#started + timeoutMs;
     const counter = this.#counter;
     this.#counter = undefined;
-    if (fuel === undefined && timeoutMs === undefined && counter !== undefined) {
-      // nothing to limit, and the counter stands where the last such run left it: count on from
-      // there rather than write the plug-in's global (used = spent + granted - counter = 0)
+    // No fuel limit, and the counter stands where the last such run left it: count on from there
+    // rather than write the plug-in's global (used = spent + granted - counter = 0). Under a
+    // deadline only a counter within a timed slice will do, so that the clock is checked as often.
+    if (fuel === undefined && counter !== undefined && (timeoutMs === undefined || counter <= TIMED_SLICE)) {
       this.#spent = counter - this.#granted;
       return;
     }
@@ -58,7 +56,7 @@ export class Meter {
   finish(): number {
     if (this.abort) return this.#spent;
     const counter = this.global.value as number;
-    if (this.#limit === Number.POSITIVE_INFINITY && this.#deadline === Number.POSITIVE_INFINITY) this.#counter = counter;
+    if (this.#limit === Number.POSITIVE_INFINITY) this.#counter = counter;
     return this.#spent + this.#granted - counter;
   }
 
