@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import extism2 from '@extism/extism';
 import wabtInit from 'wabt';
 import { compilePlugin, type HostFunction } from '../packages/runtime/src/index.js';
+import { Kernel } from '../packages/runtime/src/kernel/kernel.js';
 
 const run = promisify(execFile);
 const fixtures = new URL('../packages/runtime/test/fixtures/build/', import.meta.url);
@@ -160,6 +161,12 @@ async function meteringOverhead(label: string, bytes: Uint8Array, fn: string, in
   }
   const [pm, mm] = [median(p), median(m)];
   return { pm, mm, overhead: mm / pm - 1, fuel };
+}
+
+/** This process's CPU time (user and system) in milliseconds. */
+function cpuClock(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 function assert(ok: boolean, what: string): void {
@@ -402,13 +409,14 @@ if (runs('table')) {
     );
   }
 
-  const timeAsync = async (fn: () => Promise<unknown>, n: number): Promise<number> => {
-    for (let i = 0; i < 10; i++) await fn();
+  /** Median ms per call over 7 rounds of `n` awaited calls, after `warm` calls, by `clock` (ms; wall-clock time by default). */
+  const timeAsync = async (fn: () => Promise<unknown>, n: number, warm = 10, clock = () => performance.now()): Promise<number> => {
+    for (let i = 0; i < warm; i++) await fn();
     const samples: number[] = [];
     for (let r = 0; r < 7; r++) {
-      const start = performance.now();
+      const start = clock();
       for (let i = 0; i < n; i++) await fn();
-      samples.push((performance.now() - start) / n);
+      samples.push((clock() - start) / n);
     }
     return median(samples);
   };
@@ -470,35 +478,85 @@ if (runs('table')) {
       },
     };
     using alloc = (await compilePlugin(wasm('host_call'), { logLevel: 'off', functions: [inPlace, add] })).instantiate();
+    // floor: a host call that does nothing (hands the plug-in its own block back), no view, no copy
+    const bare: HostFunction = { name: 'reflect', params: ['ptr'], results: ['ptr'], call: (_context, offset: bigint) => offset };
+    using nothing = (await compilePlugin(wasm('host_call'), { logLevel: 'off', functions: [bare, add] })).instantiate();
+    // every side warmed alike (5,000 calls), so no side is timed before its JIT has settled
+    const WARM = 5000;
+    const rc13Call = async () => (await theirs.call('reflect', input))?.bytes();
+    for (let i = 0; i < WARM; i++) await rc13Call();
+    const cases: [string, () => unknown][] = [
+      ['alloc', () => alloc.call('reflect', input).bytes()],
+      ['write', () => ours.call('reflect', input).bytes()],
+      ['noHostCall', () => ours.call('reflect_local', input).bytes()],
+      ['bareHostCall', () => nothing.call('reflect', input).bytes()],
+      // the same with the detach a call whose host functions took a view ends with, in its place
+      // (alone, in a loop of its own, it costs less than between calls: measure it there)
+      [
+        'bareHostCallDetached',
+        () => {
+          nothing.call('reflect', input).bytes();
+          nothing.kernel.detachViews();
+        },
+      ],
+    ];
+    for (const [, fn] of cases) for (let i = 0; i < WARM; i++) fn();
     // measured alternately, three times each, medians: on a shared machine the load moves between them
-    const samples: [number[], number[], number[], number[]] = [[], [], [], []];
+    const cpu = new Map<string, number[]>();
+    const wall = new Map<string, number[]>();
+    const record = (map: Map<string, number[]>, key: string, value: number) => map.set(key, [...(map.get(key) ?? []), value]);
     for (let k = 0; k < 3; k++) {
-      samples[0].push(time(() => ours.call('reflect', input).bytes(), 10_000));
-      samples[1].push(time(() => alloc.call('reflect', input).bytes(), 10_000));
-      // floor: the same call with no host call (the plug-in outputs its input)
-      samples[2].push(time(() => ours.call('reflect_local', input).bytes(), 10_000));
-      samples[3].push(await timeAsync(async () => (await theirs.call('reflect', input))?.bytes(), 2000));
+      for (const [key, fn] of cases) {
+        record(cpu, key, time(fn, 10_000, 9, cpuClock));
+        record(wall, key, time(fn, 10_000));
+      }
+      record(cpu, 'rc13', await timeAsync(rc13Call, 2000, 0, cpuClock));
+      record(wall, 'rc13', await timeAsync(rc13Call, 2000, 0));
     }
-    const [t, a, noHostCall, r] = samples.map(median) as [number, number, number, number];
+    const cpuOf = (key: string) => median(cpu.get(key)!);
+    const wallOf = (key: string) => median(wall.get(key)!);
     // floors: V8's own Wasm -> JS import doing the same 1 KiB copy in memory; the output copy the caller keeps (bytes())
     const raw = rawImportRoundTrip();
-    const keep = time(() => input.slice(), 20_000);
-    // what making every view of a host call stale costs: growing Extism memory by 0 pages (a new ArrayBuffer)
-    const kernelLike = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
-    const detach = time(() => {
-      kernelLike.grow(0);
-      return new Uint8Array(kernelLike.buffer);
-    }, 20_000);
+    const keep = time(() => input.slice(), 20_000, 9, cpuClock);
+    // what making every view of a call stale costs alone: Extism memory's ArrayBuffer replaced (the
+    // kernel's memory.grow by 0 pages) and the view of it taken again
+    const kernel = new Kernel(undefined);
+    const detachAlone = time(
+      () => {
+        kernel.detachViews();
+        return kernel.u8;
+      },
+      20_000,
+      9,
+      cpuClock,
+    );
+    const clockRead = time(() => performance.now(), 200_000, 9, cpuClock);
     await theirs.close();
     row(
-      '(d) host-function round trip with 1 KiB, vs rc13',
-      `${(r / a).toFixed(1)}× with alloc() (tenon ${fmt(a)}; ${(r / t).toFixed(1)}× with write(view()), ${fmt(t)}; rc13 ${fmt(r)})`,
+      '(d) host-function round trip with 1 KiB, vs rc13 (CPU time)',
+      `${(cpuOf('rc13') / cpuOf('alloc')).toFixed(1)}× with alloc() (tenon ${fmt(cpuOf('alloc'))}; ${(cpuOf('rc13') / cpuOf('write')).toFixed(1)}× with write(view()), ${fmt(cpuOf('write'))}; rc13 ${fmt(cpuOf('rc13'))})`,
       '≥ 3×',
-      r / a >= 3,
+      cpuOf('rc13') / cpuOf('alloc') >= 3,
     );
     row(
-      '    its floors: the call with no host call; V8 import + 1 KiB copy',
-      `${fmt(noHostCall)} (rc13 / it ${(r / noHostCall).toFixed(1)}×); ${fmt(raw)}; bytes()' 1 KiB copy ${fmt(keep)}; detaching views ${fmt(detach)}`,
+      '    the same, wall-clock time',
+      `${(wallOf('rc13') / wallOf('alloc')).toFixed(1)}× with alloc() (tenon ${fmt(wallOf('alloc'))}; ${(wallOf('rc13') / wallOf('write')).toFixed(1)}× with write(view()), ${fmt(wallOf('write'))}; rc13 ${fmt(wallOf('rc13'))})`,
+      '',
+      undefined,
+    );
+    const hostCall = cpuOf('bareHostCall') - cpuOf('noHostCall');
+    const detach = cpuOf('bareHostCallDetached') - cpuOf('bareHostCall');
+    // to the hundredth of a microsecond: the floors differ by tens of nanoseconds
+    const fine = (ms: number): string => `${(ms * 1000).toFixed(2)} µs`;
+    row(
+      '    its floors (CPU time): the call with no host call; a host call',
+      `${fine(cpuOf('noHostCall'))} (rc13 / it ${(cpuOf('rc13') / cpuOf('noHostCall')).toFixed(1)}×); +${fine(hostCall)} a host call doing nothing; +${fine(detach)} detaching views between calls (${fine(detachAlone)} in a loop of its own); +${fine(cpuOf('alloc') - cpuOf('bareHostCallDetached'))} alloc, two views and the copy`,
+      '',
+      undefined,
+    );
+    row(
+      '    and below them',
+      `V8 import + 1 KiB copy ${fine(raw)}; a 1 KiB slice (bytes() before the shared slab) ${fine(keep)}; one clock read ${(clockRead * 1e6).toFixed(0)} ns`,
       '',
       undefined,
     );

@@ -265,7 +265,7 @@ function threadRunner(compiled: CompiledPlugin): Runner {
     throw extismError(error, 'instantiate');
   }
   return {
-    call: async (name, input, hostContext) => plugin.call(name, input, { hostContext }).bytes(),
+    call: async (name, input, hostContext) => plugin.call(name, input, { hostContext }).ownBytes(),
     functionExists: (name) => plugin.functionExists(name),
     reset: () => plugin.reset(),
     close: async () => plugin.close(),
@@ -282,7 +282,7 @@ async function workerRunner(compiled: CompiledPlugin): Promise<Runner> {
     throw extismError(error, 'instantiate');
   }
   return {
-    call: async (name, input, hostContext) => (await pool.call(compiled, name, input, { hostContext })).bytes(),
+    call: async (name, input, hostContext) => (await pool.call(compiled, name, input, { hostContext })).ownBytes(),
     functionExists: (name) => compiled.functions.includes(name),
     // the worker's kernel starts every call from an empty heap
     reset: () => {},

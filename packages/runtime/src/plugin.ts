@@ -175,6 +175,9 @@ export class Plugin implements CallContextOwner {
     } catch (error) {
       compiled.returnKernel(this.#kernel);
       throw this.#meter?.abort ?? error;
+    } finally {
+      // a start function may call host functions
+      this.#context.endPluginCode();
     }
   }
 
@@ -250,7 +253,9 @@ export class Plugin implements CallContextOwner {
           `Cannot limit "${name}" to ${options.timeoutMs} ms: the plug-in was compiled without metering (pass meter: true)`,
         );
     }
-    if (this.#meter) this.#lastStarted = performance.now();
+    const meter = this.#meter;
+    // one clock read for the call's stats and its deadline (~50 ns a read)
+    if (meter) this.#lastStarted = performance.now();
     this.#calling = true;
     this.#hostContext = options?.hostContext;
     this.#abort = undefined;
@@ -261,7 +266,8 @@ export class Plugin implements CallContextOwner {
     let failure: unknown;
     try {
       if (this.#settings.instance === 'fresh') this.#freshInstance(name);
-      this.#meter?.start(name, fuel, timeoutMs);
+      // a fresh instance's start-up, when the call had to run it, stays outside the call's deadline
+      meter?.start(name, fuel, timeoutMs, this.#settings.instance === 'fresh' ? undefined : this.#lastStarted);
       this.#world.reset?.();
       const live = this.#liveOrBuild();
       const fn = this.#function(live, name);
@@ -287,12 +293,14 @@ export class Plugin implements CallContextOwner {
       failure = this.#failure(error, name);
       throw failure;
     } finally {
+      this.#context.endPluginCode();
       this.#calling = false;
       this.#hostContext = undefined;
       if (this.#settings.instance === 'fresh') this.#lastPages = (this.#live?.memory?.buffer.byteLength ?? 0) / 65536;
-      if (this.#meter) {
+      if (meter) {
+        const used = meter.finish();
         // no plug-in code ran: the start-up of an instance rebuilt after a trap is not this call's fuel
-        this.#lastFuel = failure instanceof FunctionNotFoundError ? 0 : this.#meter.used;
+        this.#lastFuel = failure instanceof FunctionNotFoundError ? 0 : used;
         this.#lastEnded = performance.now();
       }
     }
@@ -387,6 +395,7 @@ export class Plugin implements CallContextOwner {
       // the call that needs an instance prepares its own and reports what went wrong
       this.#spareFailed = true;
     } finally {
+      this.#context.endPluginCode();
       this.#calling = false;
       this.#abort = undefined;
       this.#vars = vars;
@@ -460,6 +469,8 @@ export class Plugin implements CallContextOwner {
     this.#spare = undefined;
     this.#vars.clear();
     this.#http.close();
+    // closed from inside a host call: the kernel may serve another plug-in before that call unwinds
+    this.#context.endPluginCode();
     const kernel = this.#kernel;
     if (live?.snapshot !== undefined && live.wasi === undefined) {
       this.#compiled.recycle({ kernel, live, imports: this.#imports, owner: this.#owner, meter: this.#meter });
@@ -624,7 +635,7 @@ export class Plugin implements CallContextOwner {
     if (offset <= 0) return undefined;
     const length = kernel.exports.host_output_length() >>> 0;
     if (length === 0 || length > this.#settings.limits.maxOutputBytes) return undefined;
-    return new PluginOutput(kernel, offset, length).bytes();
+    return new PluginOutput(kernel, offset, length).ownBytes();
   }
 
   #failure(error: unknown, name: string): unknown {
@@ -711,11 +722,7 @@ export class Plugin implements CallContextOwner {
         const context = plugin.#context;
         let value: unknown;
         try {
-          try {
-            value = fn.call(context, ...args);
-          } finally {
-            context.endHostCall();
-          }
+          value = fn.call(context, ...args);
           // time spent in host functions counts against the deadline
           if (plugin.#meter?.overdue()) plugin.#meter.timeout();
           if (value instanceof Promise) {

@@ -88,6 +88,17 @@ describe('kernel memory', () => {
     assert.equal(k.memory.buffer.byteLength, 65536);
   });
 
+  test("the host's alloc zeroes a reused block: nothing of the bytes freed with it shows", () => {
+    const { k, env } = kernel(1);
+    const blocks = fill(env, 1000n);
+    for (let i = 0n; i < 1000n; i += 8n) env.store_u64(blocks[10]! + i, 0xdead_beef_dead_beefn);
+    env.free(blocks[10]!);
+    const offset = k.alloc(900);
+    assert.equal(BigInt(offset), blocks[10]);
+    assert.deepEqual(k.view(offset), new Uint8Array(900));
+    assert.equal(k.alloc(65536), -1);
+  });
+
   test('a large freed block is split so its rest serves other allocations', () => {
     const { env } = kernel(1);
     const big = env.alloc(4096n);

@@ -22,4 +22,31 @@ describe('call stats', () => {
     plugin.call('run');
     assert.ok(plugin.stats.fuel! < 10, `run costs a few units, got ${plugin.stats.fuel}`);
   });
+
+  test('without a fuel limit, calls count on from where the last left the counter, and report the same fuel as limited ones', async () => {
+    using plugin = await load('count_vowels', { meter: true });
+    const fuelOf = (options?: { fuel?: number; timeoutMs?: number }): number => {
+      plugin.call('count_vowels', 'Hello World, hello tenants', options);
+      return plugin.stats.fuel!;
+    };
+    const first = fuelOf();
+    assert.ok(first > 0);
+    // free calls back to back (the counter is not reset between them), then limited ones in between
+    const seen = [
+      fuelOf(),
+      fuelOf(),
+      fuelOf({ fuel: 1_000_000 }),
+      fuelOf(),
+      fuelOf({ timeoutMs: 1000 }),
+      fuelOf({ timeoutMs: 1000 }),
+      fuelOf(),
+      fuelOf({ timeoutMs: 1000 }),
+      fuelOf({ fuel: 1_000_000, timeoutMs: 1000 }),
+      fuelOf(),
+    ];
+    assert.deepEqual(seen, new Array(seen.length).fill(first));
+    // a call stopped for fuel leaves the counter spent: the next free call still counts only itself
+    assert.throws(() => plugin.call('count_vowels', 'Hello World, hello tenants', { fuel: 5 }), { code: 'FUEL_EXHAUSTED' });
+    assert.deepEqual([fuelOf(), fuelOf()], [first, first]);
+  });
 });

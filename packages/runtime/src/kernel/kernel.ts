@@ -4,7 +4,9 @@ import { kernelBinary } from './binary.js';
 export interface KernelExports {
   readonly host_begin: (length: number) => number;
   readonly host_wipe: () => void;
+  readonly host_detach_views: () => void;
   readonly host_alloc: (length: number) => number;
+  readonly host_alloc_zeroed: (length: number) => number;
   readonly host_free: (offset: number) => void;
   readonly host_length: (offset: number) => number;
   readonly host_output: () => number;
@@ -129,10 +131,14 @@ export class Kernel {
 
   /**
    * Detach every view of kernel memory handed out so far (they read as empty from now on): growing
-   * a memory by 0 pages replaces its ArrayBuffer, as the JS API specifies for every grow.
+   * a memory by 0 pages replaces its ArrayBuffer, as the JS API specifies for every grow. The
+   * kernel's own memory.grow is the cheaper of the two; Memory.grow(0) is the fallback for an
+   * engine that would keep the buffer on an instruction that grows by nothing.
    */
   detachViews(): void {
-    this.memory.grow(0);
+    const u8 = this.u8;
+    this.exports.host_detach_views();
+    if (u8.byteLength !== 0) this.memory.grow(0);
   }
 
   /** Forget every block and zero all of Extism memory (~2 µs for the first 64 KiB page). */
@@ -223,11 +229,8 @@ export class Kernel {
 
   /** Allocate a zeroed block of `length` (> 0) bytes; -1 when memory is exhausted. */
   alloc(length: number): number {
-    const offset = this.exports.host_alloc(length);
-    if (offset === 0) return -1;
-    // a reused free block still holds what was written in it before
-    this.u8.fill(0, offset, offset + length);
-    return offset;
+    const offset = this.exports.host_alloc_zeroed(length);
+    return offset === 0 ? -1 : offset;
   }
 
   /** Allocate a block holding `text` as UTF-8; 0 for an empty string; -1 when memory is exhausted. */

@@ -23,21 +23,41 @@ export class Meter {
   #timeoutMs = 0;
   #started = 0;
   #name: string | undefined;
+  /** The counter as finish() last read it, while no plug-in code has run since and the run it ended had no fuel limit. */
+  #counter: number | undefined;
 
   /**
    * Start metering a call of plug-in function `name` (or, with undefined, an instantiation):
-   * `fuel` units at most, `timeoutMs` of wall clock at most.
+   * `fuel` units at most, `timeoutMs` of wall clock at most, counted from `now` (a performance.now()
+   * reading the caller took anyway; read here when not given).
    */
-  start(name: string | undefined, fuel: number | undefined, timeoutMs: number | undefined): void {
+  start(name: string | undefined, fuel: number | undefined, timeoutMs: number | undefined, now?: number): void {
     this.abort = undefined;
     this.#name = name;
-    this.#spent = 0;
-    this.#limit = fuel ?? Number.POSITIVE_INFINITY;
     this.#timeoutMs = timeoutMs ?? 0;
     // the clock is read only when a deadline needs it: this runs on every call
-    this.#started = timeoutMs === undefined ? 0 : performance.now();
+    this.#started = timeoutMs === undefined ? 0 : (now ?? performance.now());
     this.#deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.#started + timeoutMs;
+    const counter = this.#counter;
+    this.#counter = undefined;
+    // No fuel limit, and the counter stands where the last such run left it: count on from there
+    // rather than write the plug-in's global (used = spent + granted - counter = 0). Under a
+    // deadline only a counter within a timed slice will do, so that the clock is checked as often.
+    if (fuel === undefined && counter !== undefined && (timeoutMs === undefined || counter <= TIMED_SLICE)) {
+      this.#spent = counter - this.#granted;
+      return;
+    }
+    this.#spent = 0;
+    this.#limit = fuel ?? Number.POSITIVE_INFINITY;
     this.#grant();
+  }
+
+  /** The end of a run started by start(): the fuel it used. */
+  finish(): number {
+    if (this.abort) return this.#spent;
+    const counter = this.global.value as number;
+    if (this.#limit === Number.POSITIVE_INFINITY) this.#counter = counter;
+    return this.#spent + this.#granted - counter;
   }
 
   get #what(): string {

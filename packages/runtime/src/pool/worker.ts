@@ -112,12 +112,11 @@ function run(jobs: readonly Job[], first: number): void {
         continue;
       }
       started = job.stats && performance.now();
-      const output = instance.call(job.fn, job.input, callOptions(job)).bytes();
+      const output = instance.call(job.fn, job.input, callOptions(job)).ownBytes();
       results.push(started === undefined ? { id: job.id, output } : { id: job.id, output, stats: statsOf(instance, started) });
-      // large outputs move rather than copy (bytes() hands over an array of its own); small ones
+      // large outputs move rather than copy (ownBytes() hands over an ArrayBuffer of their own); small ones
       // copy faster than a transfer sets up
-      if (output.byteLength >= TRANSFER_BYTES && output.byteLength === output.buffer.byteLength)
-        transfer.push(output.buffer as ArrayBuffer);
+      if (output.byteLength >= TRANSFER_BYTES) transfer.push(output.buffer as ArrayBuffer);
     } catch (error) {
       // a call that failed after it started cost something too: its caller may bill it
       const stats = started !== undefined && instance ? statsOf(instance, started) : undefined;
