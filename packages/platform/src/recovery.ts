@@ -1,7 +1,7 @@
 // Recovery of the records a dead process left in the spool. A writer is dead when, on this host,
 // its pid is gone (or is this process's, under a writer no longer open here); on another host (a
 // shared directory, a container started again under a new name), when its row in the store has
-// been quiet for `lostAfterMs` or was reported, or, with no row, its segments are that old. Each
+// been quiet for `lostAfterMs` (or was reported, or is missing) and so have its segments. Each
 // dead writer's batches are inserted in one transaction under their own ids (a batch that had
 // committed before the death is refused and only its file goes), added to its committed count, and
 // announced by a `records.recovered` event; drops it noted and had not reported, by `records.dropped`.
@@ -36,10 +36,10 @@ export async function recoverSpool(ctx: Context, spool: Spool, rules: RecoveryRu
     let dead = spool.deadHere(holder);
     if (dead === undefined && rules.quietBefore !== undefined) {
       const state = states.get(holder.writer);
+      // Its files too: a writer cut off from the store but alive still appends to its segment.
       dead =
-        state === undefined
-          ? spool.modifiedAt(holder.names) < rules.quietBefore
-          : state.reported_at !== null || Number(state.seen_at) < rules.quietBefore;
+        (state === undefined || state.reported_at !== null || Number(state.seen_at) < rules.quietBefore) &&
+        spool.modifiedAt(holder.names) < rules.quietBefore;
     }
     if (dead !== true) continue;
     for (const name of holder.names) {

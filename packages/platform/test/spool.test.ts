@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -166,6 +166,53 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         assert.match(String(recovered[0]?.writer), /^rw_/);
       }
       assert.equal(existsSync(spool), false);
+    });
+
+    test('a segment is left alone while its process lives, and recovered once its pid is gone or is this process’s under a closed writer', async () => {
+      await using store = await fileStore(engine);
+      const spool = join(store.dir, 'spool');
+      const { accepted } = await killChild(store, { spool, batchSize: 1_000_000, flushMs: 600_000 }, 10);
+      const [segment] = segments(spool) as [string];
+      const [writer, , host, ...rest] = segment.split('+');
+      const withPid = (pid: number) => {
+        const name = [writer, pid, host, ...rest].join('+');
+        renameSync(join(spool, segments(spool)[0] as string), join(spool, name));
+      };
+      // Our parent (the test runner) is alive.
+      withPid(process.ppid);
+      {
+        await using platform = await createPlatform({ store: store.url, records: { spool } });
+        assert.equal((await allRecords(platform)).length, 0);
+        assert.equal(segments(spool).length, 1);
+      }
+      // A previous process with this pid (a restarted container's pid 1): its writer is not open here.
+      withPid(process.pid);
+      await using platform = await createPlatform({ store: store.url, records: { spool } });
+      assert.equal((await allRecords(platform)).length, accepted);
+      assert.deepEqual(segments(spool), []);
+    });
+
+    test('a writer on another host is recovered once its row and its segments have been quiet for lostAfterMs', async () => {
+      await using store = await fileStore(engine);
+      const spool = join(store.dir, 'spool');
+      const { accepted } = await killChild(store, { spool, batchSize: 1_000_000, flushMs: 600_000 }, 10);
+      const [segment] = segments(spool) as [string];
+      const [writer, pid, , ...rest] = segment.split('+');
+      // As a shared directory or a container back under a new hostname would show it.
+      renameSync(join(spool, segment), join(spool, [writer, pid, 'another-host', ...rest].join('+')));
+      {
+        await using platform = await createPlatform({ store: store.url, records: { spool } });
+        assert.equal((await allRecords(platform)).length, 0, 'quiet for less than lostAfterMs (60 s)');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await using platform = await createPlatform({ store: store.url, records: { spool, lostAfterMs: 300 } });
+      assert.equal(eachRunOnce(await allRecords(platform)) * 3, accepted);
+      const events = (await platform.events.list(OPERATOR)).items;
+      assert.deepEqual(ofType(events, 'records.recovered'), [
+        { writer: ofType(events, 'records.recovered')[0]?.writer, recovered: accepted },
+      ]);
+      // Recovered before the quiet rows were judged: nothing is reported lost.
+      assert.deepEqual(ofType(events, 'records.lost'), []);
     });
 
     test('records dropped past maxBuffered are noted in the spool and reported after a kill', async () => {
