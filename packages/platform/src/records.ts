@@ -257,7 +257,7 @@ export class Recorder implements Records {
     this.#checkedAt = now;
     const judge = now - this.#upSince >= this.#lostAfterMs;
     if (this.#spool !== undefined && !this.#closed) {
-      await recoverSpool(this.#ctx, this.#spool, { quietBefore: judge ? now - this.#lostAfterMs : undefined });
+      await recoverSpool(this.#ctx, this.#spool, { quietBefore: judge ? now - this.#lostAfterMs : undefined }, this.#onError);
     }
     if (!judge) return;
     const events = await this.#ctx.db.transaction().execute(async (trx) => {

@@ -15,22 +15,23 @@ export interface RecoveryRules {
   quietBefore: number | undefined;
 }
 
-/** Recovers every dead writer's segments; returns the number of records inserted. */
-export async function recoverSpool(ctx: Context, spool: Spool, rules: RecoveryRules): Promise<number> {
+/**
+ * Recovers every dead writer's segments; returns the number of records inserted. A writer whose
+ * batches cannot be inserted is reported to `onError` and tried again at the next check, without
+ * holding up the others (or the platform's start).
+ */
+export async function recoverSpool(ctx: Context, spool: Spool, rules: RecoveryRules, onError: (error: unknown) => void): Promise<number> {
   const holders = spool.holders();
   if (holders.length === 0) return 0;
   const elsewhere = holders.filter((h) => spool.deadHere(h) === undefined);
-  const states =
-    rules.quietBefore === undefined
-      ? new Map()
-      : new Map(
-          (
-            await writerStates(
-              ctx.db,
-              elsewhere.map((h) => h.writer),
-            )
-          ).map((w) => [w.id, w]),
-        );
+  const states = new Map<string, { seen_at: number; reported_at: number | null }>();
+  if (rules.quietBefore !== undefined) {
+    for (const w of await writerStates(
+      ctx.db,
+      elsewhere.map((h) => h.writer),
+    ))
+      states.set(w.id, w);
+  }
   const byOrigin = new Map<string, SpooledBatch[]>();
   for (const holder of holders) {
     let dead = spool.deadHere(holder);
@@ -52,27 +53,39 @@ export async function recoverSpool(ctx: Context, spool: Spool, rules: RecoveryRu
   }
   let total = 0;
   for (const [writer, batches] of byOrigin) {
-    const { recovered, events } = await ctx.db.transaction().execute(async (trx) => {
-      let recovered = 0;
-      let dropped = 0;
-      for (const batch of batches) {
-        if (!(await claimBatch(trx, batch.id, batch.rows.length, ctx.now()))) continue;
-        await insertRecords(trx, batch.rows);
-        recovered += batch.rows.length;
-        dropped += batch.dropped;
-      }
-      const events: EventRow[] = [];
-      if (recovered > 0) {
-        await creditWriter(trx, writer, recovered);
-        events.push(await ctx.events.append(trx, 'records.recovered', 'records', null, { writer, recovered }));
-      }
-      if (dropped > 0) events.push(await ctx.events.append(trx, 'records.dropped', 'records', null, { writer, dropped }));
-      return { recovered, events };
-    });
+    let committed: { recovered: number; events: EventRow[] };
+    try {
+      committed = await insertBatches(ctx, writer, batches);
+    } catch (error) {
+      onError(error);
+      continue;
+    }
+    const { recovered, events } = committed;
     // Committed: the claimed files are ours alone and may go; a failure before leaves them to retry.
     for (const batch of batches) spool.remove(batch.path);
     for (const event of events) ctx.events.publish(event);
     total += recovered;
   }
   return total;
+}
+
+/** One dead writer's batches in one transaction: the rows of those not yet written, its count, the events. */
+function insertBatches(ctx: Context, writer: string, batches: readonly SpooledBatch[]) {
+  return ctx.db.transaction().execute(async (trx) => {
+    let recovered = 0;
+    let dropped = 0;
+    for (const batch of batches) {
+      if (!(await claimBatch(trx, batch.id, batch.rows.length, ctx.now()))) continue;
+      await insertRecords(trx, batch.rows);
+      recovered += batch.rows.length;
+      dropped += batch.dropped;
+    }
+    const events: EventRow[] = [];
+    if (recovered > 0) {
+      await creditWriter(trx, writer, recovered);
+      events.push(await ctx.events.append(trx, 'records.recovered', 'records', null, { writer, recovered }));
+    }
+    if (dropped > 0) events.push(await ctx.events.append(trx, 'records.dropped', 'records', null, { writer, dropped }));
+    return { recovered, events };
+  });
 }

@@ -16,6 +16,9 @@ type NewRecord = Omit<RecordRow, 'seq'>;
 /** Writers with an open spool in this process: another writer id under this pid is a previous incarnation. */
 const openWriters = new Set<string>();
 
+/** Spool directories that are the platform's to remove when empty: the defaults, and those it created. */
+const ownedDirs = new Set<string>();
+
 /**
  * The spool directory for a store, created: `option` itself; by default `PATH.spool` beside a SQLite
  * file, or `<tmpdir>/tenon-spool/<key>` for PostgreSQL (the key: 16 hex digits of the SHA-256 of
@@ -32,11 +35,13 @@ export function spoolDirectory(store: string, option: string | false | undefined
   if (typeof dir !== 'string' || dir === '') {
     throw invalid('records.spool', `must be a directory or false, got ${JSON.stringify(dir)}`);
   }
+  let created: string | undefined;
   try {
-    mkdirSync(dir, { recursive: true });
+    created = mkdirSync(dir, { recursive: true });
   } catch (error) {
     throw invalid('records.spool', `cannot create the spool directory "${dir}": ${(error as Error).message}`);
   }
+  if (option === undefined || created !== undefined) ownedDirs.add(dir);
   return dir;
 }
 
@@ -179,16 +184,18 @@ export class Spool {
 
   /**
    * Closes the segment being gathered, removing it when it holds nothing to recover, and the
-   * directory when it is empty. Segments of batches not committed stay for recovery.
+   * directory when it is empty and the platform's (not one the host made). Segments of batches not
+   * committed stay for recovery.
    */
   close(): void {
     const segment = this.cut();
     if (segment !== undefined && segment.rows === 0 && segment.dropped === 0) this.remove(segment.path);
     openWriters.delete(this.#writer);
+    if (!ownedDirs.has(this.dir)) return;
     try {
       rmdirSync(this.dir);
     } catch {
-      // Not empty, or gone: either way nothing to do.
+      // Not empty (another process's segments), or gone: either way nothing to do.
     }
   }
 
