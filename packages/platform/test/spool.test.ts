@@ -216,6 +216,24 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(ofType(events, 'records.lost'), []);
     });
 
+    test('a segment the store refuses is reported to onError and kept for the next check, and the platform still opens', async () => {
+      await using store = await fileStore(engine);
+      const spool = join(store.dir, 'spool');
+      await killChild(store, { spool, batchSize: 1_000_000, flushMs: 600_000 }, 5);
+      const [segment] = segments(spool) as [string];
+      // A record without its point: NOT NULL refuses it on both engines.
+      writeFileSync(join(spool, segment), '[{"id":"rc_bad"}]\n');
+      const errors: unknown[] = [];
+      await using platform = await createPlatform({ store: store.url, records: { spool }, onError: (error) => errors.push(error) });
+      assert.equal(errors.length, 1);
+      assert.match(String((errors[0] as Error).message), /null/i);
+      assert.equal((await allRecords(platform)).length, 0);
+      assert.deepEqual(ofType((await platform.events.list(OPERATOR)).items, 'records.recovered'), []);
+      // Now under this platform's writer, to try again.
+      assert.equal(segments(spool).length, 1);
+      assert.notEqual(segments(spool)[0], segment);
+    });
+
     test('records dropped past maxBuffered are noted in the spool and reported after a kill', async () => {
       await using store = await fileStore(engine);
       const spool = join(store.dir, 'spool');
