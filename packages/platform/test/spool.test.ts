@@ -66,6 +66,17 @@ async function killChild(store: FileStore, records: object, runs: number): Promi
   return counted;
 }
 
+/**
+ * A store of this engine whose crash child made `runs` runs with its spool in `spool` and nothing
+ * committed (no batch is cut), then was killed: what it accepted and made, disposable with the store.
+ */
+async function spooledAndKilled(engine: 'sqlite' | 'postgres', runs: number, records: object = {}) {
+  const store = await fileStore(engine);
+  const spool = join(store.dir, 'spool');
+  const counted = await killChild(store, { spool, batchSize: 1_000_000, flushMs: 600_000, ...records }, runs);
+  return { store, spool, ...counted, [Symbol.asyncDispose]: () => store[Symbol.asyncDispose]() };
+}
+
 /** Every record in the store, oldest first. */
 async function allRecords(platform: Platform): Promise<RunRecord[]> {
   const all: RunRecord[] = [];
@@ -139,11 +150,10 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       );
     });
 
-    test('a killed process’s runs come back from its segment once, with two platforms opening at once and a torn last line skipped', async () => {
-      await using store = await fileStore(engine);
-      const spool = join(store.dir, 'spool');
+    test('a killed process’s runs come back from its segment once, with two processes recovering at once and a torn last line skipped', async () => {
       // Nothing is committed before the kill: every record is in the spool only.
-      const { accepted, made } = await killChild(store, { spool, batchSize: 1_000_000, flushMs: 600_000 }, 20);
+      await using killed = await spooledAndKilled(engine, 20);
+      const { store, spool, accepted, made } = killed;
       assert.equal(accepted, made * 3);
       const [segment, ...others] = segments(spool);
       assert.deepEqual(others, []);
@@ -170,9 +180,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
 
     test('a segment is left alone while its process lives, and recovered once its pid is gone or is this process’s under a closed writer', async () => {
-      await using store = await fileStore(engine);
-      const spool = join(store.dir, 'spool');
-      const { accepted } = await killChild(store, { spool, batchSize: 1_000_000, flushMs: 600_000 }, 10);
+      await using killed = await spooledAndKilled(engine, 10);
+      const { store, spool, accepted } = killed;
       const [segment] = segments(spool) as [string];
       const [writer, , host, ...rest] = segment.split('+');
       const withPid = (pid: number) => {
@@ -194,9 +203,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
 
     test('a writer on another host is recovered once its row and its segments have been quiet for lostAfterMs', async () => {
-      await using store = await fileStore(engine);
-      const spool = join(store.dir, 'spool');
-      const { accepted } = await killChild(store, { spool, batchSize: 1_000_000, flushMs: 600_000 }, 10);
+      await using killed = await spooledAndKilled(engine, 10);
+      const { store, spool, accepted } = killed;
       const [segment] = segments(spool) as [string];
       const [writer, pid, , ...rest] = segment.split('+');
       // As a shared directory or a container back under a new hostname would show it.
@@ -217,9 +225,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
 
     test('a segment the store refuses is reported to onError and kept for the next check, and the platform still opens', async () => {
-      await using store = await fileStore(engine);
-      const spool = join(store.dir, 'spool');
-      await killChild(store, { spool, batchSize: 1_000_000, flushMs: 600_000 }, 5);
+      await using killed = await spooledAndKilled(engine, 5);
+      const { store, spool } = killed;
       const [segment] = segments(spool) as [string];
       // A record without its point: NOT NULL refuses it on both engines.
       writeFileSync(join(spool, segment), '[{"id":"rc_bad"}]\n');
@@ -235,9 +242,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
 
     test('records dropped past maxBuffered are noted in the spool and reported after a kill', async () => {
-      await using store = await fileStore(engine);
-      const spool = join(store.dir, 'spool');
-      const { accepted, made } = await killChild(store, { spool, maxBuffered: 30, batchSize: 1_000_000, flushMs: 600_000 }, 20);
+      await using killed = await spooledAndKilled(engine, 20, { maxBuffered: 30 });
+      const { store, spool, accepted, made } = killed;
       // Three records a run: ten runs fit, the others were dropped whole.
       assert.equal(accepted, 30);
       await using platform = await createPlatform({ store: store.url, records: { spool } });
