@@ -16,6 +16,7 @@ import { Recorder, type RecorderOptions } from './records.js';
 import { ReplayDomain } from './replay.js';
 import { RolloutDomain } from './rollout.js';
 import { Runner, type RunObserver } from './runs.js';
+import { spoolDirectory } from './spool.js';
 import { type OpenStore, openStore } from './store/db.js';
 import { EventListener } from './store/listener.js';
 import type { Database } from './store/schema.js';
@@ -199,8 +200,9 @@ export class Platform {
     try {
       await this.flush();
     } catch (error) {
-      // The store is gone: what could not be written is counted as dropped.
-      this.records.dropped += this.records.buffered;
+      // The store is gone: what could not be written is counted as dropped, unless it waits in the
+      // spool for the next platform to open on it.
+      if (!this.records.spooled) this.records.dropped += this.records.buffered;
       this.#onError(error);
     }
     this.records.close();
@@ -225,7 +227,14 @@ function scopeOf(actor: Actor): string | undefined {
 /** Opens (and migrates) the store and returns the platform on it. */
 export async function createPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const store = await openStore(options.store ?? ':memory:');
-  const platform = new Platform(store, options);
+  let spool: string | undefined;
+  try {
+    spool = spoolDirectory(options.store ?? ':memory:', options.records?.spool);
+  } catch (error) {
+    await store.db.destroy();
+    throw error;
+  }
+  const platform = new Platform(store, { ...options, records: { ...options.records, spool: spool ?? false } });
   try {
     await platform.quotas.load();
     await platform.records.reportLost();

@@ -5,14 +5,18 @@
 // `maxBuffered` new runs' records are dropped, counted, and reported by a `records.dropped` event
 // once the store is back. Each process keeps its totals in the store (records accepted, synced every
 // `countMs`; records committed, with each batch), so when a process dies with records uncommitted,
-// another one reports how many with a `records.lost` event. A partner reads its own runs' outcomes
-// and costs, never the tenants' data.
+// another one reports how many with a `records.lost` event. With a spool (spool.ts) each run's
+// records are also on disk before `add()` returns, and the records of a dead process are recovered
+// from there instead of lost (recovery.ts). A partner reads its own runs' outcomes and costs, never
+// the tenants' data.
 import type { Records } from './api.js';
 import { type Context, partnerScope } from './context.js';
 import { invalid, PlatformError } from './errors.js';
 import { pageLimit, parseCursor } from './events.js';
+import { recoverSpool } from './recovery.js';
 import { parseLogs } from './run-logs.js';
 import { type RunStats, type RunStatsQuery, runStats } from './run-stats.js';
+import { Spool } from './spool.js';
 import {
   claimBatch,
   claimQuietWriters,
@@ -43,6 +47,22 @@ export interface RecorderOptions {
    * not committed, is taken for dead and its uncommitted records reported lost. Default 60,000.
    */
   lostAfterMs?: number;
+  /**
+   * A directory where each run's records are written (one line per run, no fsync) until their
+   * batch commits, so a killed process loses none; `false`: off. Default `PATH.spool` beside a
+   * SQLite file, `<tmpdir>/tenon-spool/<16 hex digits of the store URL's SHA-256>` for PostgreSQL,
+   * off for an in-memory store.
+   */
+  spool?: string | false;
+}
+
+/** A batch: its id (its spool segment's, if any), its rows, and the drops it reports when it commits. */
+interface Batch {
+  id: string;
+  rows: NewRecord[];
+  /** `dropped` when the batch was cut: the drops noted in its segment are the ones it reports. */
+  dropped: number;
+  segment: string | undefined;
 }
 
 const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['ok', 'contained', 'rejected']);
@@ -61,7 +81,7 @@ export class Recorder implements Records {
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
   /** A batch that failed to write, retried before anything newer. */
-  #failed: { id: string; rows: NewRecord[] } | undefined;
+  #failed: Batch | undefined;
   /** Consecutive failed writes: the retry waits longer each time, up to 5 s. */
   #failures = 0;
   /** Records dropped because the buffer was full. */
@@ -81,6 +101,7 @@ export class Recorder implements Records {
   /** When the store last answered after failing (or this process started), and when others were last checked. */
   #upSince: number;
   #checkedAt: number;
+  readonly #spool: Spool | undefined;
 
   constructor(ctx: Context, options: RecorderOptions, onError: (error: unknown) => void) {
     this.#ctx = ctx;
@@ -91,6 +112,7 @@ export class Recorder implements Records {
     this.#lostAfterMs = options.lostAfterMs ?? 60_000;
     this.#onError = onError;
     this.#writer = ctx.id('rw');
+    this.#spool = typeof options.spool === 'string' ? new Spool(options.spool, this.#writer, () => ctx.id('rb'), onError) : undefined;
     // Reachable until a count fails: at open, the quiet rows of others are reported at once.
     this.#upSince = Number.NEGATIVE_INFINITY;
     this.#checkedAt = ctx.now();
@@ -100,8 +122,10 @@ export class Recorder implements Records {
   add(rows: readonly NewRecord[], extensionPoint: string, retain: number): void {
     if (this.buffered + rows.length > this.#maxBuffered) {
       this.dropped += rows.length;
+      this.#spool?.drop(rows.length);
       return;
     }
+    this.#spool?.append(rows);
     for (const row of rows) this.#buffer.push(row);
     this.accepted += rows.length;
     this.#countLater();
@@ -167,7 +191,13 @@ export class Recorder implements Records {
     return runStats(this.#ctx, actor, query);
   }
 
+  /** Whether records held in memory are also in a spool (recovered should this process stop now). */
+  get spooled(): boolean {
+    return this.#spool !== undefined;
+  }
+
   close(): void {
+    if (!this.#closed) this.#spool?.close();
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -217,19 +247,31 @@ export class Recorder implements Records {
   }
 
   /**
-   * Reports, with one `records.lost` event each, the processes whose count has not moved for
-   * `lostAfterMs` and that had accepted more records than they committed. Not while this process has
-   * itself reached the store for less than that: the others may simply not have reconnected yet.
+   * Recovers the spooled records of dead processes, then reports, with one `records.lost` event
+   * each, the processes whose count has not moved for `lostAfterMs` and that had accepted more
+   * records than they committed. Judging by the store's count waits until this process has itself
+   * reached the store for that long: the others may simply not have reconnected yet.
    */
   async reportLost(): Promise<void> {
     const now = this.#ctx.now();
     this.#checkedAt = now;
-    if (now - this.#upSince < this.#lostAfterMs) return;
+    const judge = now - this.#upSince >= this.#lostAfterMs;
+    if (this.#spool !== undefined && !this.#closed) {
+      await recoverSpool(this.#ctx, this.#spool, { quietBefore: judge ? now - this.#lostAfterMs : undefined }, this.#onError);
+    }
+    if (!judge) return;
     const events = await this.#ctx.db.transaction().execute(async (trx) => {
       const appended = [];
-      for (const w of await claimQuietWriters(trx, this.#writer, now - this.#lostAfterMs)) {
+      for (const w of await claimQuietWriters(trx, this.#writer, now - this.#lostAfterMs, now)) {
         const [accepted, written] = [Number(w.accepted), Number(w.written)];
-        appended.push(await this.#ctx.events.append(trx, 'records.lost', 'records', null, { lost: accepted - written, accepted, written }));
+        appended.push(
+          await this.#ctx.events.append(trx, 'records.lost', 'records', null, {
+            writer: w.id,
+            lost: accepted - written,
+            accepted,
+            written,
+          }),
+        );
       }
       return appended;
     });
@@ -244,14 +286,15 @@ export class Recorder implements Records {
     if (this.#writing !== undefined || this.buffered === 0) return;
     let batch = this.#failed;
     if (batch === undefined) {
-      batch = { id: this.#ctx.id('rb'), rows: this.#buffer };
+      // The segment's id is the batch's: recovering a segment whose batch committed inserts nothing.
+      const segment = this.#spool?.cut();
+      batch = { id: segment?.id ?? this.#ctx.id('rb'), rows: this.#buffer, dropped: this.dropped, segment: segment?.path };
       this.#buffer = [];
     }
-    const { id, rows } = batch;
+    const { id, rows, dropped } = batch;
     this.#failed = undefined;
     this.#inFlight = rows.length;
     const points = [...new Set(rows.map((r) => r.extension_point))];
-    const dropped = this.dropped;
     const at = this.#ctx.now();
     const [accepted, written] = [this.accepted, this.written + rows.length];
     this.#writing = this.#ctx.db
@@ -284,6 +327,7 @@ export class Recorder implements Records {
         (event) => {
           this.written += rows.length;
           this.#failures = 0;
+          if (batch.segment !== undefined) this.#spool?.remove(batch.segment);
           if (event !== undefined) {
             this.#reportedDropped = dropped;
             this.#ctx.events.publish(event);

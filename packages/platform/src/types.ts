@@ -388,6 +388,7 @@ export type EventType =
   | 'quota.exceeded'
   | 'records.dropped'
   | 'records.lost'
+  | 'records.recovered'
   | 'replay.completed'
   | 'rollout.started'
   | 'rollout.gate-overridden'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -63,6 +63,31 @@ function wholePrefix(perRun: { run_key: string; n: number; installations: number
     keys.map((_, i) => i),
   );
   return keys;
+}
+
+async function until(what: string, done: () => boolean | Promise<boolean>, proc: { exitCode: number | null }): Promise<void> {
+  for (let i = 0; !(await done()); i++) {
+    assert.ok(i < 1500 && proc.exitCode === null, `${what} within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function perRun(db: pg.Client): Promise<{ run_key: string; n: number; installations: number }[]> {
+  return db
+    .query('select run_key, count(*)::int as n, count(distinct installation_id)::int as installations from records group by run_key')
+    .then((r) => r.rows);
+}
+
+/** Waits until the only writer's row has not moved for `ms`. */
+async function quietFor(db: pg.Client, ms: number): Promise<void> {
+  await until(
+    `the count quiet for ${ms} ms`,
+    async () => {
+      const { rows } = await db.query('select seen_at from record_writers');
+      return Date.now() - Number(rows[0].seen_at) > ms;
+    },
+    { exitCode: null },
+  );
 }
 
 describe('a process killed with SIGKILL leaves the store consistent', () => {
@@ -127,20 +152,22 @@ describe('a process killed with SIGKILL leaves the store consistent', () => {
     }
   });
 
-  test('during recorded runs: every run is recorded for all its installations or not at all, never twice', async () => {
+  test('during recorded runs: every run is recorded for all its installations or not at all, never twice, and the spool restores every run made', async () => {
     for (const steps of [40, 150]) {
-      const store = await killMidway('run', steps);
+      const dir = mkdtempSync(join(tmpdir(), 'tenon-crash-'));
+      const store = join(dir, 'tenon.db');
       try {
-        const perRun = rows<{ run_key: string; n: number; installations: number }>(
-          store,
-          'select run_key, count(*) as n, count(distinct installation_id) as installations from records group by run_key',
-        );
-        wholePrefix(perRun);
+        const made = await killChild(store, 'run', steps);
+        const query = 'select run_key, count(*) as n, count(distinct installation_id) as installations from records group by run_key';
+        const committed = wholePrefix(rows(store, query));
         await using platform = await createPlatform({ store: `sqlite:${store}` });
+        // Each run's records reached the spool before its line was printed.
+        const recorded = wholePrefix(rows(store, query));
+        assert.ok(recorded.length >= made && recorded.length >= committed.length, `${recorded.length} recorded, ${made} made`);
         const run = await platform.run(OPERATOR, 'p.echo', { tenant: 'm1', key: 'after', input: { n: 1 } });
         assert.equal(run.results.length, 3);
       } finally {
-        rmSync(join(store, '..'), { recursive: true, force: true });
+        rmSync(dir, { recursive: true, force: true });
       }
     }
   });
@@ -178,12 +205,29 @@ describe('a process on PostgreSQL killed with SIGKILL mid-batch', {
     }
   });
 
-  test('with a batch held in flight: loses that batch and the runs buffered since, and the store counts exactly them, reported once by a records.lost event', async () => {
+  /**
+   * Runs the child on a new schema with its spool in `spool` until a PostgreSQL lock holds one of
+   * its batches in flight and 20 more runs are buffered behind it, has it store its count, and
+   * kills it. Then `check` runs with the store and what the child said.
+   */
+  async function killWithBatchInFlight(
+    check: (killed: {
+      store: Awaited<ReturnType<typeof newStore>>;
+      db: pg.Client;
+      spool: string;
+      accepted: number;
+      made: number;
+      recorded: number;
+    }) => Promise<void>,
+  ): Promise<void> {
     const store = await newStore('postgres');
+    const spool = mkdtempSync(join(tmpdir(), 'tenon-crash-spool-'));
     const db = new pg.Client({ connectionString: PG_URL });
     await db.connect();
     await db.query(`set search_path = ${store.schema}`);
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, store.url, 'run'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, store.url, 'run', JSON.stringify({ spool })], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const lines = createInterface({ input: proc.stdout });
     let runs = 0;
     let counted: [number, number] | undefined;
@@ -192,14 +236,8 @@ describe('a process on PostgreSQL killed with SIGKILL mid-batch', {
       const match = /^counted (\d+) (\d+)$/.exec(line);
       if (match !== null) counted = [Number(match[1]), Number(match[2])];
     });
-    const until = async (what: string, done: () => boolean | Promise<boolean>) => {
-      for (let i = 0; !(await done()); i++) {
-        assert.ok(i < 1500 && proc.exitCode === null, `${what} within 30 s`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
     try {
-      await until('40 runs', () => runs >= 40);
+      await until('40 runs', () => runs >= 40, proc);
       // Holds the child's next batch in flight: its insert waits for this lock.
       await db.query('begin');
       await db.query('lock table records in share mode');
@@ -211,11 +249,11 @@ describe('a process on PostgreSQL killed with SIGKILL mid-batch', {
             [store.schema],
           )
         ).rows[0].n > 0;
-      await until('a batch blocked in flight', blocked);
+      await until('a batch blocked in flight', blocked, proc);
       const atBlock = runs;
-      await until('20 more runs buffered behind it', () => runs >= atBlock + 20);
+      await until('20 more runs buffered behind it', () => runs >= atBlock + 20, proc);
       proc.stdin.write('stop\n');
-      await until('the child stored its count', () => counted !== undefined);
+      await until('the child stored its count', () => counted !== undefined, proc);
       const [accepted, made] = counted as [number, number];
       proc.kill('SIGKILL');
       await once(proc, 'exit');
@@ -227,48 +265,87 @@ describe('a process on PostgreSQL killed with SIGKILL mid-batch', {
       // the rows), the accepted one is as the child stored it.
       assert.deepEqual(writer, { accepted: made * 3, written: recorded });
       assert.equal(accepted, made * 3);
-      const lost = accepted - recorded;
-      // At least the batch held in flight and the 20 runs after it.
-      assert.ok(lost >= 60 && recorded > 0, `${recorded} recorded, ${lost} lost`);
-      wholePrefix(
-        (
-          await db.query(
-            'select run_key, count(*)::int as n, count(distinct installation_id)::int as installations from records group by run_key',
-          )
-        ).rows,
-      );
+      // At least the batch held in flight and the 20 runs after it were not committed.
+      assert.ok(accepted - recorded >= 60 && recorded > 0, `${recorded} recorded, ${accepted - recorded} not`);
+      wholePrefix(await perRun(db));
+      await check({ store, db, spool, accepted, made, recorded });
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await db.end();
+      await store.drop();
+      rmSync(spool, { recursive: true, force: true });
+    }
+  }
 
+  test('with a batch held in flight and runs buffered behind it: a platform opened at once writes every run from the spool, once, and nothing is lost', async () => {
+    await killWithBatchInFlight(async ({ store, db, spool, accepted, made, recorded }) => {
+      assert.ok(readdirSync(spool).length > 0, 'the uncommitted batches are in the spool');
+      {
+        // The child's pid is gone: its segments are recovered at open, without waiting for lostAfterMs.
+        await using platform = await createPlatform({ store: store.url, records: { spool } });
+        const recovered = (await platform.events.list(OPERATOR)).items.filter((e) => e.type === 'records.recovered');
+        const [{ id: writer }] = (await db.query('select id from record_writers')).rows;
+        assert.deepEqual(
+          recovered.map((e) => e.data),
+          [{ writer, recovered: accepted - recorded }],
+        );
+      }
+      assert.deepEqual(wholePrefix(await perRun(db)).length, made);
+      assert.deepEqual((await db.query('select accepted::int, written::int from record_writers')).rows, [{ accepted, written: accepted }]);
+      assert.deepEqual(readdirSync(spool), [], 'every segment recovered and removed');
+      // Quiet for longer than lostAfterMs: its row is found, with nothing lost to report.
+      await quietFor(db, 300);
+      await using platform = await createPlatform({ store: store.url, records: { lostAfterMs: 300, spool } });
+      assert.deepEqual(
+        (await platform.events.list(OPERATOR)).items.filter((e) => e.type === 'records.lost'),
+        [],
+      );
+    });
+  });
+
+  test('with the spool moved away: loses that batch and the runs buffered since, counted exactly and reported once by records.lost; the spool put back later corrects the count', async () => {
+    await killWithBatchInFlight(async ({ store, db, spool, accepted, made, recorded }) => {
+      const away = `${spool}.away`;
+      renameSync(spool, away);
+      const lost = accepted - recorded;
+      const [{ id: writer }] = (await db.query('select id from record_writers')).rows;
       // Just killed, it might as well be alive: not reported yet.
       {
-        await using platform = await createPlatform({ store: store.url });
+        await using platform = await createPlatform({ store: store.url, records: { spool } });
         assert.deepEqual(
           (await platform.events.list(OPERATOR)).items.filter((e) => e.type === 'records.lost'),
           [],
         );
       }
       // Quiet for longer than lostAfterMs: reported at open, once, with the count.
-      await until('the count quiet for 300 ms', async () => {
-        const { rows } = await db.query('select seen_at from record_writers');
-        return Date.now() - Number(rows[0].seen_at) > 300;
-      });
+      await quietFor(db, 300);
       const reports: PlatformEvent[] = [];
       for (let i = 0; i < 2; i++) {
-        await using platform = await createPlatform({ store: store.url, records: { lostAfterMs: 300 } });
+        await using platform = await createPlatform({ store: store.url, records: { lostAfterMs: 300, spool } });
         reports.push(...(await platform.events.list(OPERATOR)).items.filter((e) => e.type === 'records.lost'));
       }
       assert.deepEqual(
         reports.map((e) => e.data),
         [
-          { lost, accepted, written: recorded },
-          { lost, accepted, written: recorded },
+          { writer, lost, accepted, written: recorded },
+          { writer, lost, accepted, written: recorded },
         ],
       );
       assert.equal(reports[0]?.id, reports[1]?.id, 'one event, read by both opens');
-      assert.equal((await db.query('select count(*)::int as n from record_writers')).rows[0].n, 0);
-    } finally {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await db.end();
-      await store.drop();
-    }
+      // Kept, marked as reported, for a recovery to correct.
+      const [row] = (await db.query('select reported_at from record_writers')).rows;
+      assert.ok(Number(row.reported_at) > 0);
+
+      rmSync(spool, { recursive: true, force: true });
+      renameSync(away, spool);
+      await using platform = await createPlatform({ store: store.url, records: { spool } });
+      const recovered = (await platform.events.list(OPERATOR)).items.filter((e) => e.type === 'records.recovered');
+      assert.deepEqual(
+        recovered.map((e) => e.data),
+        [{ writer, recovered: lost }],
+      );
+      assert.equal(wholePrefix(await perRun(db)).length, made);
+      assert.deepEqual((await db.query('select accepted::int, written::int from record_writers')).rows, [{ accepted, written: accepted }]);
+    });
   });
 });

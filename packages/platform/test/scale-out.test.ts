@@ -44,6 +44,8 @@ async function world(before: (w: Omit<World, 'hosts' | 'close'>) => Promise<void
     setup,
     hosts,
     async close() {
+      // Closed, not killed: a killed host would leave its unwritten records in the spool, under tmpdir.
+      await Promise.all(hosts.map((host) => (host.proc.exitCode === null ? host.send({ cmd: 'close' }).catch(() => {}) : undefined)));
       for (const host of hosts) if (host.proc.exitCode === null) host.proc.kill('SIGKILL');
       await platform.close();
       await store.drop();

@@ -7,6 +7,7 @@ import { migration0002 } from './migration-0002-replay-rollout.js';
 import { migration0004 } from './migration-0004-record-writers.js';
 import { migration0005 } from './migration-0005-dashboard.js';
 import { migration0006 } from './migration-0006-record-logs.js';
+import { migration0007 } from './migration-0007-record-recovery.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -151,6 +152,7 @@ function migrations(engine: Engine): Record<string, Migration> {
     '0004_record_writers': migration0004,
     '0005_dashboard': migration0005,
     '0006_record_logs': migration0006,
+    '0007_record_recovery': migration0007,
   };
 }
 

@@ -142,17 +142,47 @@ export async function saveWriter(db: Db, id: string, accepted: number, written: 
 }
 
 /**
- * Removes the rows of writers other than `self` not heard from since `before` (ms) and returns those
- * that had accepted more than they committed: their records were lost.
+ * Marks the rows of writers other than `self` not heard from since `before` (ms) as reported at `at`
+ * and returns those that had accepted more than they committed: their records were lost. A marked
+ * row stays a day, so records recovered from the writer's spool later can still be added to its
+ * count; rows marked longer ago are removed.
  */
-export async function claimQuietWriters(db: Db, self: string, before: number) {
-  const rows = await db
+export async function claimQuietWriters(db: Db, self: string, before: number, at: number) {
+  await db
     .deleteFrom('record_writers')
+    .where('reported_at', '<', at - 86_400_000)
+    .execute();
+  const rows = await db
+    .updateTable('record_writers')
+    .set({ reported_at: at })
     .where('id', '!=', self)
     .where('seen_at', '<', before)
+    .where('reported_at', 'is', null)
     .returning(['id', 'accepted', 'written'])
     .execute();
   return rows.filter((r) => Number(r.accepted) > Number(r.written));
+}
+
+/** When each of these writers was last heard from and whether it was reported; absent: no row. */
+export function writerStates(db: Db, ids: readonly string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('record_writers').select(['id', 'seen_at', 'reported_at']).where('id', 'in', ids).execute();
+}
+
+/**
+ * Adds `records` recovered from a dead writer's spool to its committed count (and to its accepted
+ * count where the records came after its last sync), so accepted minus written stays what was lost.
+ */
+export async function creditWriter(db: Db, id: string, records: number): Promise<void> {
+  const written = sql<number>`${sql.ref('written')} + ${records}`;
+  await db
+    .updateTable('record_writers')
+    .set({
+      written,
+      accepted: sql<number>`case when ${sql.ref('accepted')} < ${written} then ${written} else ${sql.ref('accepted')} end`,
+    })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Forgets this writer (it closed with everything committed). */

@@ -74,7 +74,7 @@ export interface Database {
   quota_usage: { partner_id: string; period: string; amount: number };
   record_batches: { id: string; rows: number; at: number };
   /** Per writing process: records accepted (synced periodically) and committed (with each batch), both since it started. */
-  record_writers: { id: string; accepted: number; written: number; seen_at: number };
+  record_writers: { id: string; accepted: number; written: number; seen_at: number; reported_at: number | null };
   events: {
     seq: Generated<number>;
     id: string;

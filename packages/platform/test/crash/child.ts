@@ -5,13 +5,14 @@
 import { OPERATOR } from '../../src/index.js';
 import { behaviourPoint, fixture, installed, testPlatform, withCustomSection } from '../helpers.js';
 
-const [store, scenario] = process.argv.slice(2) as [string, 'upload' | 'installation' | 'run'];
+const [store, scenario, records] = process.argv.slice(2) as [string, 'upload' | 'installation' | 'run', string | undefined];
 // `store`: a SQLite file path, or a store URL (postgres://...). The real clock: the store's count
 // of this process is dated, and the test reads how long ago it last moved.
 const t = await testPlatform({
   store: store.includes('://') ? store : `sqlite:${store}`,
   now: Date.now,
-  records: { batchSize: 30, flushMs: 1 },
+  // A third argument: record options (JSON) over these, e.g. the spool directory.
+  records: { batchSize: 30, flushMs: 1, ...(records === undefined ? {} : JSON.parse(records)) },
 });
 let stop = false;
 process.stdin.on('data', (chunk) => {
@@ -25,6 +26,8 @@ const owner = owners[0]!;
 process.stdout.write('ready\n');
 for (let i = 0; ; i++) {
   if (stop) {
+    // A count already under way when "stop" came stores the totals it began with: the second stores these.
+    await t.platform.records.count();
     await t.platform.records.count();
     process.stdout.write(`counted ${t.platform.records.accepted} ${i}\n`);
     setInterval(() => {}, 60_000);
