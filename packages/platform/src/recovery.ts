@@ -23,18 +23,16 @@ export interface RecoveryRules {
 export async function recoverSpool(ctx: Context, spool: Spool, rules: RecoveryRules, onError: (error: unknown) => void): Promise<number> {
   const holders = spool.holders();
   if (holders.length === 0) return 0;
-  const elsewhere = holders.filter((h) => spool.deadHere(h) === undefined);
+  // Asked once per holder: on this host it costs a signal to the holder's pid.
+  const deadHere = new Map(holders.map((h) => [h, spool.deadHere(h)]));
   const states = new Map<string, { seen_at: number; reported_at: number | null }>();
   if (rules.quietBefore !== undefined) {
-    for (const w of await writerStates(
-      ctx.db,
-      elsewhere.map((h) => h.writer),
-    ))
-      states.set(w.id, w);
+    const elsewhere = holders.filter((h) => deadHere.get(h) === undefined).map((h) => h.writer);
+    for (const w of await writerStates(ctx.db, elsewhere)) states.set(w.id, w);
   }
   const byOrigin = new Map<string, SpooledBatch[]>();
   for (const holder of holders) {
-    let dead = spool.deadHere(holder);
+    let dead = deadHere.get(holder);
     if (dead === undefined && rules.quietBefore !== undefined) {
       const state = states.get(holder.writer);
       // Its files too: a writer cut off from the store but alive still appends to its segment.
