@@ -44,9 +44,19 @@ const invoice: Invoice = {
   total_cents: 516290,
 };
 
+/** The platform, after checking it spools as the side it is timed for says: a spool default that changed would make the two sides one. */
+function spooling(platform: Platform, spool: boolean): Platform {
+  if (platform.records.spooled !== spool)
+    throw new Error(`the ${spool ? 'spooled' : 'unspooled'} side ${spool ? 'has no' : 'has a'} spool`);
+  return platform;
+}
+
 /** A platform on a file store with the point defined and the three partners installed for one tenant. */
 async function platformWith(definition: ExtensionPointDefinition, dir: string, name: string, spool: boolean): Promise<Platform> {
-  const platform = await createPlatform({ store: `sqlite:${join(dir, `${name}.db`)}`, records: spool ? {} : { spool: false } });
+  const platform = spooling(
+    await createPlatform({ store: `sqlite:${join(dir, `${name}.db`)}`, records: spool ? {} : { spool: false } }),
+    spool,
+  );
   const partnerIds = new Map<string, string>();
   await platform.extensionPoint(definition, {
     rules: discountRules((id) => PARTNERS.find((p) => partnerIds.get(p.name) === id)?.allowedCodes ?? []),
@@ -139,11 +149,14 @@ async function runRatio(
 
 /** Records per second through add() and flush(), with the spool and without, rounds alternating. */
 async function recordsPerSecond(dir: string): Promise<{ spooled: number; unspooled: number }> {
-  const open = (spool: boolean) =>
-    createPlatform({
-      store: `sqlite:${join(dir, `records-${spool}.db`)}`,
-      records: { batchSize: 5000, maxBuffered: RECORDS, ...(spool ? {} : { spool: false }) },
-    });
+  const open = async (spool: boolean) =>
+    spooling(
+      await createPlatform({
+        store: `sqlite:${join(dir, `records-${spool}.db`)}`,
+        records: { batchSize: 5000, maxBuffered: RECORDS, ...(spool ? {} : { spool: false }) },
+      }),
+      spool,
+    );
   const platforms = [await open(true), await open(false)] as const;
   const input = JSON.stringify(invoice);
   const output = '{"discounts":[{"code":"LOYALTY_GOLD","amount_cents":25814,"reason":"gold customer: 500 basis points"}]}';
