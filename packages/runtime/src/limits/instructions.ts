@@ -14,6 +14,11 @@ export interface Instruction {
   global?: { index: number; start: number; end: number };
   /** For branches: the label depths they may jump to. */
   labels?: number[];
+  /**
+   * For try_table: its catch clauses, each with the byte range of its label's LEB128. An exception
+   * caught lands at the label's target; the depth counts from outside the try_table.
+   */
+  catches?: { label: number; start: number; end: number }[];
 }
 
 export const OP = {
@@ -119,16 +124,18 @@ export function readInstruction(r: Reader): Instruction {
       break;
     }
     case 0x1f: {
-      // try_table: block type, then catch clauses
+      // try_table: block type, then catch clauses (catch and catch_ref name a tag)
       r.s33();
       const n = r.u32();
+      const catches: { label: number; start: number; end: number }[] = [];
       for (let i = 0; i < n; i++) {
         const kind = r.byte();
         if (kind > 3) throw new LoadError(`unknown try_table catch kind ${kind} at byte ${r.pos - 1}`);
         if (kind < 2) r.u32();
-        r.u32();
+        const at = r.pos;
+        catches.push({ label: r.u32(), start: at, end: r.pos });
       }
-      break;
+      return { start, op, catches, end: r.pos };
     }
     case 0x3f:
     case 0x40: // memory.size, memory.grow

@@ -156,8 +156,10 @@ function emitBody(body: Body, index: number, context: Context): Writer {
   const mapLocal = (n: number) => (passed && n >= body.params ? n + 1 : n);
   const save = () => w.byte(0x20).u32(local).byte(0x24).u32(meter.global); // local.get; global.set
   const load = () => w.byte(0x23).u32(meter.global).byte(0x21).u32(local); // global.get; local.set
-  // In a catch clause neither copy is sure to be current (the thrower may not have saved): keep
-  // the smaller, so catching exceptions never hands fuel back.
+  // Where a caught exception lands (a catch clause, or a try_table catch's label) the local holds
+  // the counter from before the call that threw, and the global the thrower's: keep the smaller, so
+  // catching exceptions never hands fuel back. (Arriving there any other way, the local is current
+  // and never above the global: the global only ever takes the local's value or a new slice.)
   const loadMin = () => {
     w.byte(0x23).u32(meter.global).byte(0x20).u32(local); // global.get; local.get
     w.byte(0x23).u32(meter.global).byte(0x20).u32(local).byte(0x48); // global.get; local.get; i32.lt_s
@@ -178,13 +180,12 @@ function emitBody(body: Body, index: number, context: Context): Writer {
   // spills around it), so a loop's refuel call is moved out: the loop is wrapped as
   //   block $after (bt) loop $retry (bt) block $slow (params -> params)  loop $l (bt) [charge; br_if $slow] body end
   //   br $after end [refuel; give the charge back] br $retry end end
-  // and labels that cross the three new ones are renumbered (branches, rethrow, delegate). The
-  // loop's parameters, if any, ride along: br_if $slow and br $retry carry them. Functions with
-  // try_table, whose catch clauses name labels, keep the refuel call inside the loop instead.
+  // and labels that cross the three new ones are renumbered (branches, rethrow, delegate, try_table's
+  // catch clauses). The loop's parameters, if any, ride along: br_if $slow and br $retry carry them.
   // A counted loop goes inside `if (guard) [unchecked copy] else [the above] end`; no branch leaves
   // it (see countedLoops), so no label crosses the new `if`.
-  const wrap = !instructions.some((ins) => ins.op === OP.tryTable);
-  const open: { wrapped: boolean; cost: number }[] = [];
+  const landings = catchLandings(instructions);
+  const open: { wrapped: boolean; cost: number; landing: boolean }[] = [];
   const relabel = (label: number, from: number): number => {
     let moved = label;
     for (let j = open.length - 1 - from, crossed = 0; j >= 0 && crossed < label; j--, crossed++) if (open[j]!.wrapped) moved += 3;
@@ -206,7 +207,7 @@ function emitBody(body: Body, index: number, context: Context): Writer {
       throws || (!passed && (op === 0x0f || op === 0x12 || op === 0x13 || op === 0x15 || ins.labels?.includes(open.length) || last));
     if (callsMetered || leaves) save();
     if (passesTo || (passed && op === 0x0f)) w.byte(0x20).u32(local); // the counter, as the last argument or result
-    if (op === OP.loop && wrap) {
+    if (op === OP.loop) {
       const blockType = bytes.subarray(ins.start + 1, ins.end);
       const params = loopParams(bytes, ins, signatures);
       const cost = costs[nextRegion++]!;
@@ -214,9 +215,10 @@ function emitBody(body: Body, index: number, context: Context): Writer {
       if (params) w.s32(types.add(params.params, params.paramTypes, params.params, params.paramTypes));
       else w.byte(0x40);
       w.byte(0x03).bytes(blockType); // loop $l
+      if (landings.has(k)) loadMin(); // a try_table catch lands at the loop's start
       w.byte(0x20).u32(local).byte(0x41).s32(cost).byte(0x6b); // local.get; i32.const cost; i32.sub
       w.byte(0x22).u32(local).byte(0x41).byte(0).byte(0x48).byte(0x0d).byte(1); // local.tee; i32.const 0; i32.lt_s; br_if $slow
-      open.push({ wrapped: true, cost });
+      open.push({ wrapped: true, cost, landing: false });
       return;
     }
     const scale = SCALED.get(op);
@@ -224,7 +226,15 @@ function emitBody(body: Body, index: number, context: Context): Writer {
     const chunked = scale ? chunkable(bytes, ins) : undefined;
     if (chunked) {
       emitChunked(w, meter, local, scratch, chunked);
-    } else if (ins.labels && wrap && open.some((o) => o.wrapped)) {
+    } else if (ins.catches && open.some((o) => o.wrapped)) {
+      // try_table: its catch labels count from outside it, as a branch just before it would
+      let at = ins.start;
+      for (const clause of ins.catches) {
+        w.bytes(bytes.subarray(at, clause.start)).u32(relabel(clause.label, 0));
+        at = clause.end;
+      }
+      w.bytes(bytes.subarray(at, ins.end));
+    } else if (ins.labels && open.some((o) => o.wrapped)) {
       // br, br_if, br_table, br_on_null, br_on_non_null, rethrow, delegate: one-byte opcodes, then
       // their labels (delegate's count from outside the try it closes)
       const labels = ins.labels.map((label) => relabel(label, op === OP.delegate ? 1 : 0));
@@ -239,12 +249,12 @@ function emitBody(body: Body, index: number, context: Context): Writer {
     }
     if (passesTo) w.byte(0x21).u32(local); // the counter, back as the last result
     if (opensBlock(op)) {
-      open.push({ wrapped: false, cost: 0 });
-      if (op === OP.loop) charge(w, meter, local, costs[nextRegion++]!);
+      open.push({ wrapped: false, cost: 0, landing: landings.has(k) });
     } else if (op === OP.delegate) {
-      open.pop();
+      if (open.pop()!.landing) loadMin();
     } else if (op === OP.end && open.length > 0) {
       const closed = open.pop()!;
+      if (closed.landing) loadMin();
       if (closed.wrapped) {
         w.byte(0x0c).byte(2).byte(0x0b); // br $after; end $slow
         refuel(w, meter, local);
@@ -253,6 +263,7 @@ function emitBody(body: Body, index: number, context: Context): Writer {
         w.byte(0x0c).byte(0).byte(0x0b).byte(0x0b); // br $retry; end $retry; end $after
       }
     } else if (last && passed) {
+      if (landings.has(FUNCTION)) loadMin();
       w.byte(0x20).u32(local).byte(0x0b); // the body's block has ended: local.get counter; end
     }
     if (callsMetered) load();
@@ -286,6 +297,24 @@ function emitBody(body: Body, index: number, context: Context): Writer {
     } else emit(k);
   }
   return w;
+}
+
+/** The function's own label, as catchLandings names it. */
+const FUNCTION = -1;
+
+/**
+ * Where try_table's catch clauses land: the index of each construct a catch label names (its end,
+ * or a loop's start), FUNCTION for the function's own label.
+ */
+function catchLandings(instructions: readonly Instruction[]): Set<number> {
+  const landings = new Set<number>();
+  const open: number[] = [];
+  for (const [k, ins] of instructions.entries()) {
+    for (const { label } of ins.catches ?? []) landings.add(label < open.length ? open[open.length - 1 - label]! : FUNCTION);
+    if (opensBlock(ins.op)) open.push(k);
+    else if (ins.op === OP.end || ins.op === OP.delegate) open.pop();
+  }
+  return landings;
 }
 
 /** The counted loops of a body worth versioning, by their loop instruction's index. */
