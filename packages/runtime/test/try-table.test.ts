@@ -37,6 +37,8 @@ const wasmShell = join(dirname(createRequire(import.meta.url).resolve('binaryen'
  *   whose catch names its own function label.
  * - `thrown_out_of_loop(k)`: a throw in a try_table inside a loop, caught outside the loop (the
  *   catch label crosses the loop the rewriter wraps).
+ * - `caught_all(k, n)`: as caught_in_loop with catch_all, which lands with no value (the twin's
+ *   block ends as $g returns).
  */
 function source(twin: boolean): string {
   const TRY = (label: string) => (twin ? 'block' : `try_table (catch $e ${label})`);
@@ -78,7 +80,13 @@ function source(twin: boolean): string {
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (if (i32.ge_u (local.get $j) (local.get $k)) (then (${THROW('$out')} (local.get $j)))))
           (br $l))
-        (i32.const -1))))`;
+        (i32.const -1)))
+    (func (export "caught_all") (param $k i32) (param $n i32) (result i32) (local $j i32)
+      (loop $outer
+        (block $h
+          (${twin ? 'block' : 'try_table (catch_all $h)'} (drop (call $g (local.get $n)))))
+        (br_if $outer (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $k))))
+      (local.get $j)))`;
 }
 
 /** The Meter's protocol in WebAssembly, for wasm-shell: the same slices and the same stop. */
@@ -163,6 +171,7 @@ describe('try_table', () => {
     assert.deepEqual(inV8(twin, 'caught_at_loop', [4, 500], 1e9).result, 1500);
     assert.deepEqual(inV8(twin, 'caught_at_function', [3, 200], 1e9).result, 600);
     assert.deepEqual(inV8(twin, 'thrown_out_of_loop', [40, 0], 1e9).result, 40);
+    assert.deepEqual(inV8(twin, 'caught_all', [5, 300], 1e9).result, 5);
   });
 
   test("work in a function that throws is charged where try_table catches it, for the twin's fuel and result", () => {
@@ -173,6 +182,7 @@ describe('try_table', () => {
         ['caught_at_loop', [4, 500]],
         ['caught_at_function', [3, 200]],
         ['thrown_out_of_loop', [40, 0]],
+        ['caught_all', [5, 300]],
       ] as const
     ).map(([fn, args]) => ({ fn, args: [...args], fuel: 1e9, expected: inV8(twin, fn, [...args], 1e9) }));
     inInterpreter(metered, calls);
@@ -196,9 +206,9 @@ describe('try_table', () => {
 
   test('loops in functions with try_table get their refuel call moved out like any loop', () => {
     const original = assemble(source(false));
-    assert.equal(loops(original), 5);
+    assert.equal(loops(original), 6);
     // each wrapped in a retry loop, and $g's counted loop copied unchecked too (left inside, the
-    // refuel call would leave 5 loops and the copy)
-    assert.equal(loops(metered), 11);
+    // refuel call would leave 6 loops and the copy)
+    assert.equal(loops(metered), 13);
   });
 });
