@@ -124,36 +124,13 @@ function copyBody(body: Body, shift: IndexMap): Writer {
 function emitBody(body: Body, index: number, context: Context): Writer {
   const { shift, meter, imports, inlined, passes, signatures, types } = context;
   const importedFuncs = imports.funcs;
-  const { reader, instructions, regionOf } = body;
-  const bytes = reader.bytes;
-  const costs = new Array<number>(body.regions).fill(0);
-  for (const [k, ins] of instructions.entries()) {
-    const region = regionOf[k]!;
-    costs[region]! += 1;
-    if (ins.op === OP.call && ins.func && ins.func.index >= importedFuncs) costs[region]! += inlined[ins.func.index - importedFuncs] ?? 0;
-  }
-  // The counter lives in a local while the function runs (a global costs ~3x more on a tight
-  // loop). A function that passes it (see passesFuel) has it as its last parameter, after which
-  // the declared locals move up by one; any other copies it from the global at entry and writes it
-  // back before anything that may charge fuel elsewhere or leave.
+  const { instructions } = body;
+  const bytes = body.reader.bytes;
+  const costs = regionCosts(body, inlined, importedFuncs);
   const passed = passes[index]!;
-  const local = passed ? body.params : body.params + body.locals;
-  // three i32 locals hold the operands of an instruction whose charge scales with them
-  const scratch = passed ? body.params + 1 + body.locals : local + 1;
-  const extra = (passed ? 0 : 1) + (body.scaled ? 3 : 0);
   const counted = context.countLoops ? countedLoopsOf(body, costs) : new Map<number, CountedLoop>();
-  const needs = { i32: false, i64: false };
-  for (const loop of counted.values()) needs[loop.wide ? 'i64' : 'i32'] = true;
-  // one scratch local of each width a counted loop needs: its counter's value at entry
-  const counterAtEntry = { i32: scratch + (body.scaled ? 3 : 0), i64: scratch + (body.scaled ? 3 : 0) + (needs.i32 ? 1 : 0) };
-  const i32Locals = extra + (needs.i32 ? 1 : 0);
   const w = new Writer();
-  const locals = new Reader(bytes, body.localsStart, body.localsEnd);
-  const groups = locals.u32();
-  w.u32(groups + (i32Locals > 0 ? 1 : 0) + (needs.i64 ? 1 : 0)).bytes(bytes.subarray(locals.pos, body.localsEnd));
-  if (i32Locals > 0) w.u32(i32Locals).byte(0x7f);
-  if (needs.i64) w.u32(1).byte(0x7e);
-  const mapLocal = (n: number) => (passed && n >= body.params ? n + 1 : n);
+  const { local, scratch, counterAtEntry, mapLocal } = declareLocals(w, body, passed, counted);
   const save = () => w.byte(0x20).u32(local).byte(0x24).u32(meter.global); // local.get; global.set
   const load = () => w.byte(0x23).u32(meter.global).byte(0x21).u32(local); // global.get; local.set
   // Where a caught exception lands (a catch clause, or a try_table catch's label) the local holds
@@ -297,6 +274,57 @@ function emitBody(body: Body, index: number, context: Context): Writer {
     } else emit(k);
   }
   return w;
+}
+
+/** Each region's cost (see meter-plan.ts): its instructions, plus what inlined callees charge at the call. */
+function regionCosts(body: Body, inlined: readonly (number | undefined)[], importedFuncs: number): number[] {
+  const costs = new Array<number>(body.regions).fill(0);
+  for (const [k, ins] of body.instructions.entries()) {
+    const region = body.regionOf[k]!;
+    costs[region]! += 1;
+    if (ins.op === OP.call && ins.func && ins.func.index >= importedFuncs) costs[region]! += inlined[ins.func.index - importedFuncs] ?? 0;
+  }
+  return costs;
+}
+
+/** The locals a metered body adds, by index, and how the body's own locals are renumbered. */
+interface MeterLocals {
+  /** The fuel counter. */
+  local: number;
+  /** The first of three i32 locals holding the operands of an instruction whose charge scales with them. */
+  scratch: number;
+  /** For counted loops: one local of each width, the counter's value at the loop's entry. */
+  counterAtEntry: { i32: number; i64: number };
+  /** A local of the original body, as the metered body numbers it. */
+  mapLocal: (n: number) => number;
+}
+
+/**
+ * Write the metered body's locals declaration: the body's own, then the ones metering adds.
+ * The counter lives in a local while the function runs (a global costs ~3x more on a tight loop).
+ * A function that passes it (see passesFuel) has it as its last parameter, after which the declared
+ * locals move up by one; any other copies it from the global at entry and writes it back before
+ * anything that may charge fuel elsewhere or leave.
+ */
+function declareLocals(w: Writer, body: Body, passed: boolean, counted: ReadonlyMap<number, CountedLoop>): MeterLocals {
+  const local = passed ? body.params : body.params + body.locals;
+  const scratch = passed ? body.params + 1 + body.locals : local + 1;
+  const needs = { i32: false, i64: false };
+  for (const loop of counted.values()) needs[loop.wide ? 'i64' : 'i32'] = true;
+  const afterScratch = scratch + (body.scaled ? 3 : 0);
+  const i32Locals = (passed ? 0 : 1) + (body.scaled ? 3 : 0) + (needs.i32 ? 1 : 0);
+  const bytes = body.reader.bytes;
+  const locals = new Reader(bytes, body.localsStart, body.localsEnd);
+  const groups = locals.u32();
+  w.u32(groups + (i32Locals > 0 ? 1 : 0) + (needs.i64 ? 1 : 0)).bytes(bytes.subarray(locals.pos, body.localsEnd));
+  if (i32Locals > 0) w.u32(i32Locals).byte(0x7f);
+  if (needs.i64) w.u32(1).byte(0x7e);
+  return {
+    local,
+    scratch,
+    counterAtEntry: { i32: afterScratch, i64: afterScratch + (needs.i32 ? 1 : 0) },
+    mapLocal: (n) => (passed && n >= body.params ? n + 1 : n),
+  };
 }
 
 /** The function's own label, as catchLandings names it. */
