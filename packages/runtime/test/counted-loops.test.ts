@@ -246,6 +246,61 @@ describe('counted loops', () => {
     });
   }
 
+  // a copy loop as C's count vowels has: a kernel call per iteration
+  const callingLoop = (module: string, name: string) =>
+    assemble(`(module
+      (import "${module}" "${name}" (func $k (param i64) (result i32)))
+      (memory 1)
+      (func (export "run") (param $c i32) (param $b i32) (result i32)
+        (loop $l
+          (i32.store8 (local.get $c) (call $k (i64.extend_i32_u (local.get $c))))
+          (br_if $l (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $b))))
+        (i32.load (i32.const 8))))`);
+
+  test('a loop calling a kernel import that never leaves WebAssembly is versioned, charged and computing as when checked', () => {
+    const source = callingLoop('extism:host/env', 'input_load_u8');
+    const versioned = instrument(source, { meter: true });
+    const checked = instrument(source, { meter: true, countedLoops: false });
+    assert.equal(loops(versioned), 3);
+    const run = (bytes: Uint8Array, args: [number, number], fuel: number) => {
+      const meter = new Meter();
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {
+        tenon: { fuel: meter.global, refuel: meter.refuel },
+        'extism:host/env': { input_load_u8: (k: bigint) => Number((k * 7n) & 0xffn) },
+      });
+      meter.start('run', fuel, undefined);
+      try {
+        return { result: (instance.exports.run as (c: number, b: number) => number)(...args), used: meter.used };
+      } catch (error) {
+        // a store past the memory's end traps at the same iteration on both paths
+        return { code: meter.abort?.code ?? String(error), used: meter.used };
+      }
+    };
+    for (const args of [
+      [0, 12],
+      [5, 6],
+      [9, 3],
+      [0, 1000],
+      [65530, 65540],
+    ] as [number, number][]) {
+      for (const fuel of [20, 100, 1_000, 20_000, 100_000])
+        assert.deepEqual(run(versioned, args, fuel), run(checked, args, fuel), `${args} under ${fuel}`);
+    }
+  });
+
+  for (const [module, name, what] of [
+    ['extism:host/env', 'var_get', 'a kernel import that calls out to JavaScript'],
+    ['extism:host/env', 'log_info', 'a kernel log call'],
+    ['extism:host/user', 'lookup', 'a host function'],
+  ] as const) {
+    test(`a loop calling ${what} keeps only its checked form`, () => {
+      const source = callingLoop(module, name);
+      const metered = instrument(source, { meter: true });
+      assert.equal(loops(metered), 2);
+      assert.deepEqual(metered, instrument(source, { meter: true, countedLoops: false }));
+    });
+  }
+
   test('an i32 and an i64 loop in one function that takes the counter, each versioned, each charged as when checked', () => {
     const source = assemble(`(module
       (func (export "run") (param i32 i64) (result i64) (call $both (local.get 0) (local.get 1)))

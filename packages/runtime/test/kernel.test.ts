@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Kernel, type KernelHost } from '../src/kernel/kernel.js';
+import { KERNEL_IMPORTS, KERNEL_WASM_ONLY, Kernel, type KernelHost } from '../src/kernel/kernel.js';
 
 // The kernel's plug-in-facing exports, called from JavaScript exactly as a plug-in would call them.
 type Env = {
@@ -283,5 +283,53 @@ describe('kernel input and output', () => {
     env.log_info(p);
     assert.deepEqual(lines, []);
     assert.equal(env.length(p), 0n, 'the message block was freed');
+  });
+});
+
+describe('which kernel imports call out to JavaScript', () => {
+  // The rewriter lets a counted loop call KERNEL_WASM_ONLY imports without a check per iteration,
+  // trusting that they never reach JavaScript (which could throw an exception the plug-in catches).
+  const reached: string[] = [];
+  const spy = (name: string) => () => {
+    reached.push(name);
+    return 0;
+  };
+  const host: KernelHost = {
+    config_get: spy('config_get'),
+    var_get: spy('var_get'),
+    var_set: spy('var_set'),
+    log: spy('log'),
+    http_request: spy('http_request'),
+    http_headers: spy('http_headers'),
+  };
+
+  // every parameter is an i64 but store_u8's value
+  const args = (name: string, fn: unknown, arg: bigint): (bigint | number)[] =>
+    Array.from({ length: (fn as { length: number }).length }, (_, i) => (name === 'store_u8' && i === 1 ? Number(arg & 0xffn) : arg));
+
+  test('every import in KERNEL_WASM_ONLY stays in WebAssembly, whatever its arguments; every other one reaches the host', () => {
+    const k = new Kernel(undefined);
+    k.host = host;
+    k.exports.host_set_log_level(0);
+    const env = k.env as Record<string, (...args: (bigint | number)[]) => unknown>;
+    const block = (env.alloc as (n: bigint) => bigint)(16n);
+    for (const name of KERNEL_IMPORTS) {
+      const fn = env[name]!;
+      for (const arg of [0n, block, ...WILD]) {
+        reached.length = 0;
+        try {
+          fn(...args(name, fn, arg));
+        } catch (error) {
+          assert.ok(error instanceof WebAssembly.RuntimeError, `${name}: ${error}`);
+        }
+        if (KERNEL_WASM_ONLY.has(name)) assert.deepEqual(reached, [], `${name}(${arg})`);
+      }
+      if (!KERNEL_WASM_ONLY.has(name)) {
+        reached.length = 0;
+        // a log line is a block the host reads (an empty one is freed unread)
+        fn(...args(name, fn, name.startsWith('log_') ? (env.alloc as (n: bigint) => bigint)(4n) : 0n));
+        assert.equal(reached.length, 1, `${name} reaches the host`);
+      }
+    }
   });
 });

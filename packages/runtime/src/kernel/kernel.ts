@@ -65,6 +65,14 @@ export const KERNEL_IMPORTS: readonly string[] = [
   'log_error',
 ];
 
+/**
+ * The kernel imports that never call out to JavaScript (config, vars, HTTP and logs do, through
+ * KernelHost): work in the kernel's own WebAssembly, which can trap but not throw.
+ */
+export const KERNEL_WASM_ONLY: ReadonlySet<string> = new Set(
+  KERNEL_IMPORTS.filter((name) => !/^(config_get|var_get|var_set|http_request|http_headers|log_\w+)$/.test(name)),
+);
+
 /** The host of a kernel no instance uses: plug-ins cannot call it, so it is never reached. */
 const NO_HOST: KernelHost = {
   config_get: () => 0,

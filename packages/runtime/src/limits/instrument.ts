@@ -1,4 +1,5 @@
 import { LimitError, LoadError } from '../errors.js';
+import { KERNEL_WASM_ONLY } from '../kernel/kernel.js';
 import { Reader, Writer } from './binary.js';
 import { type IndexMap, OP, readInstruction, readValueType, writeInstruction } from './instructions.js';
 import { type FuncType, rewriteCode, type Signatures } from './meter-code.js';
@@ -261,16 +262,17 @@ function readSignatures(bytes: Uint8Array, sections: readonly Section[]): Signat
 }
 
 function countImports(bytes: Uint8Array, section: Section | undefined): Imports {
-  const counts: Imports = { funcs: 0, globals: 0, host: new Set() };
+  const counts: Imports = { funcs: 0, globals: 0, host: new Set(), kernel: new Set() };
   if (!section) return counts;
   const r = new Reader(bytes, section.start, section.end);
   const n = r.u32();
   for (let i = 0; i < n; i++) {
     const module = r.name();
-    r.skip(r.u32());
+    const name = r.name();
     const kind = r.byte();
     if (kind === 0) {
       if (module !== 'extism:host/env') counts.host.add(counts.funcs);
+      else if (KERNEL_WASM_ONLY.has(name)) counts.kernel.add(counts.funcs);
       counts.funcs++;
       r.u32();
     } else if (kind === 1) {

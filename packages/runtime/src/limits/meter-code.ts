@@ -128,7 +128,7 @@ function emitBody(body: Body, index: number, context: Context): Writer {
   const bytes = body.reader.bytes;
   const costs = regionCosts(body, inlined, importedFuncs);
   const passed = passes[index]!;
-  const counted = context.countLoops ? countedLoopsOf(body, costs) : new Map<number, CountedLoop>();
+  const counted = context.countLoops ? countedLoopsOf(body, costs, imports.kernel) : new Map<number, CountedLoop>();
   const w = new Writer();
   const { local, scratch, counterAtEntry, mapLocal } = declareLocals(w, body, passed, counted);
   const save = () => w.byte(0x20).u32(local).byte(0x24).u32(meter.global); // local.get; global.set
@@ -346,8 +346,8 @@ function catchLandings(instructions: readonly Instruction[]): Set<number> {
 }
 
 /** The counted loops of a body worth versioning, by their loop instruction's index. */
-function countedLoopsOf(body: Body, costs: readonly number[]): Map<number, CountedLoop> {
-  const found = countedLoops(body.reader.bytes, body.instructions);
+function countedLoopsOf(body: Body, costs: readonly number[], kernel: ReadonlySet<number>): Map<number, CountedLoop> {
+  const found = countedLoops(body.reader.bytes, body.instructions, kernel);
   for (const [k, loop] of found) if (!versionable(loop, costs[body.regionOf[k + 1]!]!)) found.delete(k);
   return found;
 }

@@ -12,6 +12,11 @@ export interface Imports {
   globals: number;
   /** Function imports that may run long or stop the call: everything but the Extism kernel's. */
   host: Set<number>;
+  /**
+   * Kernel imports served by its WebAssembly alone (KERNEL_WASM_ONLY): they charge nothing, call no
+   * JavaScript, and can trap but not throw, so a counted loop may call them (see meter-loops.ts).
+   */
+  kernel: Set<number>;
 }
 
 /** One decoded function body, and what its metering needs. */
