@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import wabtInit from 'wabt';
 import { instrument } from '../src/limits/instrument.js';
-import { Meter } from '../src/limits/meter.js';
-import { load, loops } from './fixtures.js';
+import { assemble, callMetered, load, loops } from './fixtures.js';
 
 /** Bounded in CI; `npm run fuzz` raises it. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
-
-const wabt = await wabtInit();
-const assemble = (text: string): Uint8Array => {
-  const parsed = wabt.parseWat('test.wat', text, {});
-  parsed.validate();
-  const { buffer } = parsed.toBinary({});
-  parsed.destroy();
-  return buffer;
-};
 
 /** A counted loop's shape: counter width, step, how the back edge compares, and with what. */
 interface Shape {
@@ -68,24 +57,9 @@ function mirror(compare: string): string {
   return sign ? `${mirrored}_${sign}` : mirrored;
 }
 
-type Outcome = { result?: bigint; code?: string; used: number };
-
-/** Call `run` on a metered build under a fuel limit, as a plug-in call would. */
-function call(bytes: Uint8Array, args: [bigint, bigint], wide: boolean, fuel: number): Outcome {
-  const meter = new Meter();
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {
-    tenon: { fuel: meter.global, refuel: meter.refuel },
-  });
-  const run = instance.exports.run as (c: number | bigint, b: number | bigint) => bigint;
-  meter.start('run', fuel, undefined);
-  try {
-    const result = wide ? run(args[0], args[1]) : run(Number(BigInt.asIntN(32, args[0])), Number(BigInt.asIntN(32, args[1])));
-    return { result, used: meter.used };
-  } catch (error) {
-    assert.ok(error instanceof WebAssembly.RuntimeError, String(error));
-    return { code: meter.abort?.code ?? 'TRAP', used: meter.used };
-  }
-}
+/** Call `run` on a metered build under a fuel limit, its arguments as i64s or i32s. */
+const call = (bytes: Uint8Array, args: [bigint, bigint], wide: boolean, fuel: number) =>
+  callMetered(bytes, 'run', wide ? args : args.map((a) => Number(BigInt.asIntN(32, a))), fuel);
 
 const builds = (shape: Shape) => {
   const source = loopModule(shape);
@@ -262,20 +236,9 @@ describe('counted loops', () => {
     const versioned = instrument(source, { meter: true });
     const checked = instrument(source, { meter: true, countedLoops: false });
     assert.equal(loops(versioned), 3);
-    const run = (bytes: Uint8Array, args: [number, number], fuel: number) => {
-      const meter = new Meter();
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {
-        tenon: { fuel: meter.global, refuel: meter.refuel },
-        'extism:host/env': { input_load_u8: (k: bigint) => Number((k * 7n) & 0xffn) },
-      });
-      meter.start('run', fuel, undefined);
-      try {
-        return { result: (instance.exports.run as (c: number, b: number) => number)(...args), used: meter.used };
-      } catch (error) {
-        // a store past the memory's end traps at the same iteration on both paths
-        return { code: meter.abort?.code ?? String(error), used: meter.used };
-      }
-    };
+    // a store past the memory's end traps at the same iteration on both paths
+    const kernel = { 'extism:host/env': { input_load_u8: (k: bigint) => Number((k * 7n) & 0xffn) } };
+    const run = (bytes: Uint8Array, args: [number, number], fuel: number) => callMetered(bytes, 'run', args, fuel, kernel);
     for (const args of [
       [0, 12],
       [5, 6],
@@ -323,18 +286,7 @@ describe('counted loops', () => {
       [3n, 6n], // 6 is no multiple of 4: the second loop runs until the limit stops it
     ] as [bigint, bigint][]) {
       for (const fuel of [50, 200, 20_000]) {
-        const run = (bytes: Uint8Array) => {
-          const meter = new Meter();
-          const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {
-            tenon: { fuel: meter.global, refuel: meter.refuel },
-          });
-          meter.start('run', fuel, undefined);
-          try {
-            return { result: (instance.exports.run as (a: number, b: bigint) => bigint)(Number(args[0]), args[1]), used: meter.used };
-          } catch {
-            return { code: meter.abort?.code, used: meter.used };
-          }
-        };
+        const run = (bytes: Uint8Array) => callMetered(bytes, 'run', [Number(args[0]), args[1]], fuel);
         assert.deepEqual(run(versioned), run(checked), `${args} under ${fuel}`);
       }
     }

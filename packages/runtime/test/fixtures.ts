@@ -1,12 +1,54 @@
 // Test plug-ins, built from fixtures/*.wat and *.c by scripts/build-fixtures.js (npm pretest).
 import { readFileSync } from 'node:fs';
+import wabtInit from 'wabt';
 import { compilePlugin, type Logger, type LogLevel, type Plugin, type PluginOptions } from '../src/index.js';
 import { Reader } from '../src/limits/binary.js';
 import { OP, readInstruction, readValueType } from '../src/limits/instructions.js';
+import { Meter } from '../src/limits/meter.js';
 
 /** The bytes of fixtures/build/<name>.wasm. */
 export function fixture(name: string): Uint8Array {
   return readFileSync(new URL(`fixtures/build/${name}.wasm`, import.meta.url));
+}
+
+const wabt = await wabtInit();
+
+/** A module written in WAT inline in a test, with every proposal the tests use enabled. */
+export function assemble(text: string): Uint8Array {
+  const parsed = wabt.parseWat('test.wat', text, { bulk_memory: true, reference_types: true, simd: true, exceptions: true });
+  parsed.validate();
+  const { buffer } = parsed.toBinary({});
+  parsed.destroy();
+  return buffer;
+}
+
+/** What a call of a metered module's export gave: its result, or the limit (or 'TRAP') that stopped it; and the fuel it used. */
+export interface MeteredOutcome {
+  result?: unknown;
+  code?: string;
+  used: number;
+}
+
+/** Call export `fn` of a metered module under a fuel limit, as a plug-in call would (imports beside `tenon`'s, if it has any). */
+export function callMetered(
+  bytes: Uint8Array,
+  fn: string,
+  args: readonly (number | bigint)[],
+  fuel: number,
+  imports: WebAssembly.Imports = {},
+): MeteredOutcome {
+  const meter = new Meter();
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {
+    ...imports,
+    tenon: { fuel: meter.global, refuel: meter.refuel },
+  });
+  meter.start(fn, fuel, undefined);
+  try {
+    return { result: (instance.exports[fn] as (...a: (number | bigint)[]) => unknown)(...args), used: meter.used };
+  } catch (error) {
+    if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+    return { code: meter.abort?.code ?? 'TRAP', used: meter.used };
+  }
 }
 
 /** A fresh instance of a fixture (logs off unless asked for). */

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import wabtInit from 'wabt';
 import { compilePlugin, createPool, FuelExhaustedError, isTenonError, type PluginOptions, TimeoutError } from '../src/index.js';
-import { fixture, load, u64 } from './fixtures.js';
+import { assemble, fixture, load, u64 } from './fixtures.js';
 
 // Plug-ins whose single instructions do a lot of work: bulk memory and table operations and
 // memory.grow. Each is charged for its work before it runs, so a fuel budget stops it before the
@@ -100,15 +99,6 @@ describe('hostile bulk instructions', () => {
     assert.equal(u64((await pool.call(fixture('bulk'), 'fill_once', new Uint8Array([4]))).bytes()), 7);
   });
 });
-
-const wabt = await wabtInit();
-const assemble = (text: string): Uint8Array => {
-  const parsed = wabt.parseWat('test.wat', text, { bulk_memory: true, reference_types: true });
-  parsed.validate();
-  const { buffer } = parsed.toBinary({});
-  parsed.destroy();
-  return buffer;
-};
 
 describe('random mixes of bulk instructions, grows and loops under a deadline', () => {
   // Operands stay in bounds (16 MiB of memory, 4,096 table elements), so every mix runs until stopped.

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setImmediate as idle } from 'node:timers/promises';
-import wabtInit from 'wabt';
 import * as dropIn from '../src/extism.js';
 import { type CompiledPlugin, compilePlugin, type HostFunction, type Plugin } from '../src/index.js';
 import { METER_MODULE } from '../src/limits/instrument.js';
 import { exposeState } from '../src/snapshot/exports.js';
-import { fixture, PRISTINE, probeLeftovers } from './fixtures.js';
+import { assemble, fixture, PRISTINE, probeLeftovers } from './fixtures.js';
 
 /** What `fn` found of earlier calls, field by field; it then leaves its marks everywhere. */
 const probe = (plugin: Plugin, fn: 'probe' | 'probe_in_place' = 'probe_in_place', hostContext?: unknown) =>
@@ -28,15 +27,6 @@ async function leftovers(options: { instance?: 'fresh' | 'reuse'; meter?: boolea
   const compiled = await compilePlugin(fixture('leftovers'), { logLevel: 'off', functions, ...options });
   return { compiled, counts };
 }
-
-const wabt = await wabtInit();
-const assemble = (text: string): Uint8Array => {
-  const parsed = wabt.parseWat('t.wat', text, { bulk_memory: true, reference_types: true, simd: true });
-  parsed.validate();
-  const { buffer } = parsed.toBinary({});
-  parsed.destroy();
-  return buffer;
-};
 
 describe('a used instance restored to its snapshot', () => {
   test('fresh calls back to back reuse one restored instance, and none finds what the last call left', async () => {

@@ -6,10 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import binaryen from 'binaryen';
-import wabtInit from 'wabt';
 import { instrument } from '../src/limits/instrument.js';
-import { Meter } from '../src/limits/meter.js';
-import { loops } from './fixtures.js';
+import { assemble, callMetered, loops, type MeteredOutcome } from './fixtures.js';
 
 // try_table (the exception-handling proposal's exnref form) names labels in its catch clauses, and
 // an exception caught lands there with the counter as the thrower left it. Node 20's V8 cannot run
@@ -18,14 +16,6 @@ import { loops } from './fixtures.js';
 // docs/limits.md's cost model), and metered in binaryen's interpreter (`wasm-shell`) as written.
 // Both must give the same result and use the same fuel, with and without running out.
 
-const wabt = await wabtInit();
-const assemble = (text: string): Uint8Array => {
-  const parsed = wabt.parseWat('try-table.wat', text, { exceptions: true });
-  parsed.validate();
-  const { buffer } = parsed.toBinary({});
-  parsed.destroy();
-  return buffer;
-};
 const wasmShell = join(dirname(createRequire(import.meta.url).resolve('binaryen')), 'bin', 'wasm-shell');
 
 /**
@@ -119,29 +109,18 @@ const METER = `(module $tenon
       (else (i64.add (global.get $spent) (i64.extend_i32_s (i32.sub (global.get $granted) (global.get $fuel))))))))
 (register "tenon" $tenon)`;
 
-type Outcome = { result?: number; used: number };
-
-/** The twin in V8, metered by the runtime's own Meter under a fuel limit. */
-function inV8(bytes: Uint8Array, fn: string, args: number[], fuel: number): Outcome {
-  const meter = new Meter();
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {
-    tenon: { fuel: meter.global, refuel: meter.refuel },
-  });
-  meter.start(fn, fuel, undefined);
-  try {
-    const result = (instance.exports[fn] as (...a: number[]) => number)(...args);
-    return { result, used: meter.used };
-  } catch (error) {
-    assert.ok(error instanceof WebAssembly.RuntimeError && meter.abort?.code === 'FUEL_EXHAUSTED', String(error));
-    return { used: meter.used };
-  }
+/** The twin in V8, metered by the runtime's own Meter under a fuel limit: it computes, or runs out of fuel. */
+function inV8(bytes: Uint8Array, fn: string, args: number[], fuel: number): MeteredOutcome {
+  const outcome = callMetered(bytes, fn, args, fuel);
+  assert.ok(outcome.code === undefined || outcome.code === 'FUEL_EXHAUSTED', `${fn}: ${outcome.code}`);
+  return outcome;
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'tenon-try-table-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Run the metered module in wasm-shell, asserting each call's outcome there; fails with its output. */
-function inInterpreter(bytes: Uint8Array, calls: { fn: string; args: number[]; fuel: number; expected: Outcome }[]): void {
+function inInterpreter(bytes: Uint8Array, calls: { fn: string; args: number[]; fuel: number; expected: MeteredOutcome }[]): void {
   const module = binaryen.readBinary(bytes);
   module.setFeatures(binaryen.Features.All);
   assert.ok(module.validate(), 'binaryen validates the rewritten module');

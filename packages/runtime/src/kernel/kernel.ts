@@ -29,8 +29,11 @@ export interface KernelHost {
   http_headers(): number;
 }
 
-/** The `extism:host/env` names a plug-in may import, all served by the kernel. */
-export const KERNEL_IMPORTS: readonly string[] = [
+/**
+ * The `extism:host/env` names the kernel serves in its own WebAssembly: they can trap but not
+ * throw, and never call out to JavaScript.
+ */
+export const KERNEL_WASM_ONLY: ReadonlySet<string> = new Set([
   'alloc',
   'free',
   'length',
@@ -53,6 +56,11 @@ export const KERNEL_IMPORTS: readonly string[] = [
   'memory_bytes',
   'get_log_level',
   'http_status_code',
+]);
+
+/** The `extism:host/env` names a plug-in may import, all served by the kernel: those above, and those that call out through KernelHost. */
+export const KERNEL_IMPORTS: readonly string[] = [
+  ...KERNEL_WASM_ONLY,
   'config_get',
   'var_get',
   'var_set',
@@ -64,14 +72,6 @@ export const KERNEL_IMPORTS: readonly string[] = [
   'log_warn',
   'log_error',
 ];
-
-/**
- * The kernel imports that never call out to JavaScript (config, vars, HTTP and logs do, through
- * KernelHost): work in the kernel's own WebAssembly, which can trap but not throw.
- */
-export const KERNEL_WASM_ONLY: ReadonlySet<string> = new Set(
-  KERNEL_IMPORTS.filter((name) => !/^(config_get|var_get|var_set|http_request|http_headers|log_\w+)$/.test(name)),
-);
 
 /** The host of a kernel no instance uses: plug-ins cannot call it, so it is never reached. */
 const NO_HOST: KernelHost = {
